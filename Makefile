@@ -1,0 +1,45 @@
+# The book's commands. `make book` builds it; `make test` proves it.
+# Both create .venv from the pinned requirements.txt when it is missing or stale.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PY := .venv/bin/python
+JB := .venv/bin/jupyter-book
+STRICT := -n -W --keep-going
+
+.PHONY: book test strict notebooks chromium data bench clean
+
+.venv/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# references.bib is generated from data/sources.csv, then the whole book is built
+# strictly: any warning or notebook error fails the build.
+book: .venv/.installed
+	$(PY) -m fourpillars
+	$(JB) build . $(STRICT)
+	@echo "Open the book: $(CURDIR)/_build/html/index.html"
+
+# Debian's chromium for the browser tests (never a browser download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The whole test suite: strict build, data package, bad input, strict nbval,
+# built HTML and a real offline browser.
+test: .venv/.installed chromium book
+	$(PY) -m pytest tests -q
+	$(PY) -m pytest --nbval notebooks -q -p no:cacheprovider
+
+# Re-execute every chapter and commit the outputs (nbval compares against them).
+notebooks: .venv/.installed
+	$(PY) -m fourpillars
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb
+
+bench: .venv/.installed chromium
+	$(PY) bench/bench.py
+
+clean:
+	rm -rf _build

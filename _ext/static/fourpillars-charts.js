@@ -1,0 +1,28 @@
+// Draw every chart on the page with the book's own vega-embed (no network).
+// Each figure holds its Vega-Lite spec as JSON; the chart is drawn as SVG so it
+// prints sharply and stays readable by assistive technology through aria-label.
+(function () {
+  "use strict";
+  function draw(figure) {
+    var holder = figure.querySelector(".fp-chart");
+    var spec = JSON.parse(figure.querySelector("script.fp-spec").textContent);
+    return window.vegaEmbed(holder, spec, {
+      renderer: "svg",
+      // Only local actions: the editor link would send readers to a third-party site.
+      actions: { export: true, source: false, compiled: false, editor: false },
+    }).then(function () {
+      figure.setAttribute("data-drawn", "true");
+    });
+  }
+  function drawAll() {
+    var figures = Array.prototype.slice.call(document.querySelectorAll(".fp-figure"));
+    return Promise.all(figures.map(draw)).then(function () {
+      document.documentElement.setAttribute("data-charts-drawn", String(figures.length));
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();

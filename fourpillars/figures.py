@@ -1,0 +1,120 @@
+"""Charts: the one palette, the one altair theme, and the one figure builder.
+
+A figure is emitted as deterministic HTML holding its Vega-Lite spec as JSON.
+The page-level script from `_ext/fourpillars_charts` draws it with the book's
+own copy of vega-embed, so nothing is fetched from a CDN and no random element
+ids appear in the notebook (strict nbval stays green run after run).
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import altair as alt
+import pandas as pd
+from IPython.display import Markdown
+
+from .sources import source_line
+
+# One actor palette for the whole book: Okabe–Ito hues, colour-blind safe, each
+# with at least 3:1 contrast against the white card that charts are drawn on.
+PALETTE = {
+    "EU": "#0072B2",
+    "US": "#009E73",
+    "Russia": "#D55E00",
+    "China": "#CC79A7",
+    "Serbia": "#332288",
+    "other": "#767676",
+}
+ACTORS = list(PALETTE)
+
+
+def actor_scale(domain: list[str] | None = None) -> alt.Scale:
+    """Colour scale for actors; an actor outside the palette is an error, not a new colour."""
+    domain = domain or ACTORS
+    unknown = [d for d in domain if d not in PALETTE]
+    if unknown:
+        raise ValueError(f"actors {unknown} are not in the book's palette {ACTORS}")
+    return alt.Scale(domain=domain, range=[PALETTE[d] for d in domain])
+
+
+@alt.theme.register("fourpillars", enable=True)
+def theme() -> alt.theme.ThemeConfig:
+    font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+    return alt.theme.ThemeConfig({
+        "config": {
+            "font": font,
+            "background": "white",
+            "view": {"stroke": None, "continuousWidth": 640},
+            "title": {"anchor": "start", "fontSize": 15, "fontWeight": 600, "subtitleFontSize": 12,
+                      "subtitleColor": "#444444", "offset": 10},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
+                     "titleColor": "#333333", "gridColor": "#e6e6e6", "domainColor": "#888888"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+            "range": {"category": list(PALETTE.values())},
+        }
+    })
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    # Charts fill the text width; exports override this with a fixed width.
+    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+        chart = chart.properties(width="container")
+    return chart.to_dict()
+
+
+class Figure:
+    """A chart plus what a reader needs around it: alt text and its source line."""
+
+    def __init__(self, chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str):
+        if not name.startswith("fig-"):
+            raise ValueError(f"figure name '{name}' must start with 'fig-'")
+        if not alt_text.strip():
+            raise ValueError(f"figure '{name}' needs alt text")
+        self.chart, self.rows, self.name, self.alt_text = chart, rows, name, alt_text
+        self.spec = _spec(chart)
+        datasets = self.spec.get("datasets", {})
+        if len(datasets) != 1:
+            raise ValueError(f"figure '{name}' must draw exactly one table (got {len(datasets)}); "
+                             "merge the rows it draws into one DataFrame")
+        if len(next(iter(datasets.values()))) != len(rows):
+            raise ValueError(f"figure '{name}': the chart draws a table of a different length than `rows`")
+        self.source = source_line(rows)
+
+    def html(self) -> str:
+        spec = json.dumps(self.spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        # Keep the JSON from closing its <script> element, whatever the data holds.
+        spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        alt_text = html.escape(self.alt_text, quote=True)
+        return (f'<div class="fp-figure" data-figure="{self.name}">'
+                f'<div class="fp-chart" role="img" aria-label="{alt_text}"></div>'
+                f'<script type="application/json" class="fp-spec">{spec}</script></div>')
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html(), "text/plain": f"<Figure {self.name}: {self.alt_text}>"}
+
+    def glue(self) -> None:
+        """Store the chart and its source line for a {glue:figure} in the notebook's prose."""
+        from myst_nb import glue
+        glue(self.name, self, display=False)
+        glue(f"{self.name}-source", Markdown(self.source), display=False)
+
+
+def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str) -> Figure:
+    fig = Figure(chart, rows, name, alt_text)
+    fig.glue()
+    return fig
+
+
+def table(rows: pd.DataFrame, columns: dict[str, str]) -> "HTML":
+    """A plain, deterministic HTML table of `rows`, with readable column headings.
+
+    `columns` maps data column -> heading, in display order. (pandas' Styler is not
+    used: it writes random element ids that would break strict nbval.)
+    """
+    from IPython.display import HTML
+    missing = [c for c in columns if c not in rows.columns]
+    if missing:
+        raise ValueError(f"table columns {missing} are not in the rows")
+    shown = rows[list(columns)].rename(columns=columns)
+    return HTML(shown.to_html(index=False, escape=True, na_rep="–", border=0, classes="fp-table"))

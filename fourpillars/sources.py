@@ -1,0 +1,85 @@
+"""Sources: one registry (data/sources.csv) from which references.bib and every
+figure's "Source:" line are generated, so no citation is typed twice."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .data import ROOT, load
+
+BIB_PATH = ROOT / "references.bib"
+
+
+def _bib_escape(text: str) -> str:
+    # Braces keep BibTeX from re-casing titles; & and % must be escaped for LaTeX-aware tools.
+    return text.replace("\\", "").replace("{", "").replace("}", "").replace("&", r"\&").replace("%", r"\%")
+
+
+def _bib_authors(author: str) -> str:
+    return " and ".join(a.strip() for a in author.split(";") if a.strip())
+
+
+def bib_entry(src: pd.Series) -> str:
+    """One BibTeX entry. Web pages are @misc (pybtex's styles have no @online)."""
+    year = src["date"][:4]
+    fields = {
+        # A corporate author is wrapped in braces so BibTeX does not split it into names.
+        "author": _bib_authors(src["author"]) if src["author"] else "{" + _bib_escape(src["publisher"]) + "}",
+        "title": "{" + _bib_escape(src["title"]) + "}",
+        "howpublished": _bib_escape(src["publisher"]),
+        "year": year or "n.d.",
+        "url": src["url"] or "",
+        "note": _bib_escape("; ".join(x for x in [
+            f"Reporting {src['reports']}" if src["reports"] else "",
+            f"Dated {src['date']}" if src["date"] and len(src["date"]) > 4 else "",
+            src["date_note"] or "",
+        ] if x)),
+    }
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
+    return f"@misc{{{src['id']},\n{body}\n}}\n"
+
+
+def render_bib() -> str:
+    sources = load("sources").fillna("")  # empty optional fields read as missing
+    header = "% Generated from data/sources.csv by `python -m fourpillars.sources`; do not edit by hand.\n\n"
+    return header + "\n".join(bib_entry(s) for _, s in sources.iterrows())
+
+
+def write_bib(path: Path = BIB_PATH) -> Path:
+    path.write_text(render_bib(), encoding="utf-8")
+    return path
+
+
+def short_cite(src: pd.Series) -> str:
+    """A short in-caption citation: 'Publisher (date)', with whom it reports."""
+    who = src["author"].split(",")[0] if src["author"] and src["kind"] == "core" else src["publisher"]
+    if src["kind"] == "core" and ";" in src["author"]:
+        who = " & ".join(a.split(",")[0].strip() for a in src["author"].split(";"))
+    when = src["date"] or "n.d."
+    out = f"{who} ({when})"
+    if src["reports"]:
+        out += f", reporting {src['reports']}"
+    return out
+
+
+def source_line(rows: pd.DataFrame) -> str:
+    """The 'Source:' line for exactly the rows a figure draws, in first-use order."""
+    if "source_id" not in rows.columns or rows["source_id"].isna().any():
+        raise ValueError("every row a figure draws needs a source_id")
+    sources = load("sources").fillna("").set_index("id")
+    ids = list(dict.fromkeys(rows["source_id"]))
+    return "Source: " + "; ".join(short_cite(sources.loc[i]) for i in ids) + \
+        ". Processed by the authors of this book."
+
+
+def cited_keys(paths: list[Path]) -> set[str]:
+    """Keys cited with {cite} roles in prose files (markdown and notebooks)."""
+    keys: set[str] = set()
+    for path in paths:
+        for group in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
+            keys.update(k.strip() for k in group.split(","))
+    return keys
+
+
