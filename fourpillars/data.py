@@ -148,17 +148,24 @@ def _check_header(header: list[str], names: list[str], path: Path) -> None:
 
 def _rows(text: str, path: Path, fields: list[dict]) -> list[dict]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    names = [f["name"] for f in fields]
+    records: list[dict] = []
+    row = 0
     try:
-        header = next(reader)
-        names = [f["name"] for f in fields]
-        _check_header(header, names, path)
-        records = []
-        for i, cells in enumerate(reader, start=1):
+        _check_header(next(reader), names, path)
+        while True:
+            row += 1
+            start_line = reader.line_num + 1  # a quoted field may span lines: report where the record starts
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
             if len(cells) != len(names):
-                raise DataError(f"{_where(path, i)}: {len(cells)} cells; expected {len(names)} ({', '.join(names)})")
-            records.append({f["name"]: _parse(c, f, _where(path, i, f["name"])) for c, f in zip(cells, fields)})
+                raise DataError(f"{_where(path, row)}: {len(cells)} cells; expected {len(names)} ({', '.join(names)})")
+            records.append({f["name"]: _parse(c, f, _where(path, row, f["name"])) for c, f in zip(cells, fields)})
     except csv.Error as err:
-        raise DataError(f"{_where(path, reader.line_num - 1)}: malformed CSV ({err}); expected RFC 4180 quoting") from None
+        raise DataError(f"{_where(path)}, row {row} (line {start_line}): malformed CSV ({err}); "
+                        "expected comma-separated cells with balanced double quotes (RFC 4180)") from None
     if not records:
         raise DataError(f"{_where(path)}: no data rows; expected at least one row after the header")
     return records
@@ -185,7 +192,7 @@ def _check_foreign_keys(records: list[dict], schema: dict, path: Path, data_dir:
             if rec[field] is not None and rec[field] not in allowed:
                 label = "source key" if target == "sources" else "key"
                 raise DataError(f"{_where(path, i, field)}: unknown {label} '{rec[field]}'; "
-                                f"expected a '{target_field}' of data/{target}.csv")
+                                f"expected a value of column '{target_field}' in data/{target}.csv")
 
 
 def _check_contested(records: list[dict], path: Path) -> None:

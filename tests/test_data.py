@@ -1,0 +1,80 @@
+"""The data package: valid, sourced, consistent, and honest about disagreements."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fourpillars import load, load_all
+from fourpillars.data import DATA_DIR, ROOT, read_package
+from fourpillars.sources import BIB_PATH, cited_keys, render_bib
+
+TABLES = load_all()
+PROSE = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+
+
+def test_frictionless_validates_the_package():
+    from frictionless import validate
+    report = validate(str(DATA_DIR / "datapackage.json"))
+    errors = [f"{t.name}: {e.message}" for t in report.tasks for e in t.errors] + [e.message for e in report.errors]
+    assert report.valid, "frictionless found errors:\n" + "\n".join(errors[:20])
+
+
+def test_every_csv_is_described_and_every_resource_exists():
+    described = {r["path"] for r in read_package()["resources"]}
+    on_disk = {p.name for p in DATA_DIR.glob("*.csv")}
+    assert on_disk == described, f"undescribed: {on_disk - described}; missing: {described - on_disk}"
+
+
+def test_every_table_but_sources_points_each_row_at_a_source():
+    for res in read_package()["resources"]:
+        if res["name"] == "sources":
+            continue
+        fields = {f["name"]: f for f in res["schema"]["fields"]}
+        assert fields.get("source_id", {}).get("constraints", {}).get("required"), f"{res['name']}: source_id must be required"
+        fks = [fk for fk in res["schema"].get("foreignKeys", []) if fk["reference"]["resource"] == "sources"]
+        assert fks, f"{res['name']}: no foreign key to sources"
+
+
+def test_references_bib_is_generated_from_sources():
+    assert BIB_PATH.read_text(encoding="utf-8") == render_bib(), \
+        "references.bib is stale: run `python -m fourpillars` and commit it"
+
+
+def test_every_citation_in_the_prose_resolves():
+    known = set(TABLES["sources"]["id"])
+    unknown = cited_keys(PROSE) - known
+    assert not unknown, f"prose cites keys missing from data/sources.csv: {sorted(unknown)}"
+
+
+def test_the_five_core_sources_are_registered():
+    core = set(TABLES["sources"].query("kind == 'core'")["id"])
+    assert core == {"kusmenoglu2026", "lolucas2021", "tzimas2024", "bugajski2024", "gisreports2022"}
+
+
+def test_contested_claims_really_disagree():
+    """A claim flagged contested must show different values (or dates) across sources."""
+    for name, table in TABLES.items():
+        if "contested" not in table or "value" not in table:
+            continue
+        for claim, rows in table[table["contested"]].groupby("claim"):
+            all_rows = table[table["claim"] == claim]
+            varying = [c for c in ("value", "date", "as_of", "unit", "currency", "period") if c in all_rows and all_rows[c].nunique(dropna=False) > 1]
+            assert varying, f"{name}: claim '{claim}' is flagged contested but all its sources agree"
+
+
+def test_agreeing_claims_are_not_hidden_disagreements():
+    """Rows sharing a claim but not flagged contested must report the same value."""
+    for name, table in TABLES.items():
+        if "contested" not in table or "value" not in table:
+            continue
+        shared = table[(~table["contested"]) & table["claim"].notna() & (table["claim"] != "")]
+        for claim, rows in shared.groupby("claim"):
+            assert rows["value"].nunique() == 1, f"{name}: claim '{claim}' has different values but is not flagged contested"
+
+
+def test_no_large_files_are_tracked():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    big = [f for f in files if (ROOT / f).is_file() and (ROOT / f).stat().st_size > 1_000_000]
+    assert not big, f"tracked files over 1 MB: {big}"

@@ -1,0 +1,89 @@
+"""The built book, read as HTML: figures numbered, captioned, sourced and downloadable;
+no third-party asset anywhere; chapter pages light enough to load fast."""
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import html_pages
+from fourpillars import load
+from fourpillars.data import ROOT
+from fourpillars.sources import source_line
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+FIGURE = re.compile(r'<figure class="[^"]*" id="(fig-[a-z0-9-]+)">(.*?)</figure>', re.S)
+
+
+def text_of(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def figures(page: Path) -> list[dict]:
+    out = []
+    for name, body in FIGURE.findall(page.read_text(encoding="utf-8")):
+        caption = re.search(r"<figcaption>(.*?)</figcaption>", body, re.S)
+        label = re.search(r'class="fp-chart" role="img" aria-label="([^"]*)"', body)
+        out.append({"name": name, "caption": text_of(caption.group(1)) if caption else "",
+                    "alt": html.unescape(label.group(1)) if label else "",
+                    "links": re.findall(r'<a href="([^"]+)" download>', body)})
+    return out
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_page_is_built(built, stem):
+    assert (built / "notebooks" / f"{stem}.html").is_file()
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_figures_are_numbered_captioned_sourced_and_downloadable(built, stem):
+    page = built / "notebooks" / f"{stem}.html"
+    chapter = int(stem.split("-")[0])
+    for fig in figures(page):
+        where = f"{stem}: {fig['name']}"
+        assert re.match(rf"Fig\. {chapter}\.\d+ ", fig["caption"]), f"{where}: caption not numbered in chapter {chapter}: {fig['caption'][:80]}"
+        assert fig["alt"].strip(), f"{where}: chart has no alt text"
+        assert [Path(l).suffix for l in fig["links"]] == [".csv", ".svg", ".png"], f"{where}: downloads {fig['links']}"
+        files = [(page.parent / l).resolve() for l in fig["links"]]
+        assert all(f.is_file() for f in files), f"{where}: missing download files {files}"
+        rows = pd.read_csv(files[0], dtype=str, keep_default_na=False)
+        assert len(rows) > 0 and "source_id" in rows, f"{where}: CSV has no rows or no source_id column"
+        # The caption's Source line is exactly the one the figure's own rows generate.
+        assert source_line(rows) in fig["caption"], f"{where}: caption source line does not match the rows it draws"
+        assert files[1].read_text(encoding="utf-8").lstrip().startswith("<svg"), f"{where}: SVG export is not SVG"
+        assert files[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{where}: PNG export is not PNG"
+
+
+ASSET = re.compile(r'<(script|link|img|iframe|source|video|audio|embed)\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"', re.I)
+
+
+def test_no_page_loads_a_third_party_asset(built):
+    offenders = []
+    for page in html_pages() + [built / "index.html", built / "search.html", built / "genindex.html"]:
+        for tag, url in ASSET.findall(page.read_text(encoding="utf-8")):
+            offenders.append(f"{page.relative_to(built)}: <{tag}> {url}")
+    for css in built.glob("_static/**/*.css"):
+        for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)", css.read_text(encoding="utf-8", errors="replace")):
+            offenders.append(f"{css.relative_to(built)}: url({url})")
+    assert not offenders, "third-party assets:\n" + "\n".join(offenders[:20])
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_html_stays_under_300_kb(built, stem):
+    size = (built / "notebooks" / f"{stem}.html").stat().st_size
+    assert size <= 300_000, f"{stem}.html is {size / 1000:.0f} KB"
+
+
+def test_bibliography_lists_every_source_the_data_cites(built):
+    page = text_of((built / "book" / "bibliography.html").read_text(encoding="utf-8"))
+    sources = load("sources").set_index("id")
+    used = set()
+    for path in (ROOT / "data").glob("*.csv"):
+        with path.open(encoding="utf-8") as f:
+            used |= {row["source_id"] for row in csv.DictReader(f) if "source_id" in row}
+    missing = [i for i in sorted(used) if " ".join(sources.loc[i, "title"].split()) not in page]
+    assert not missing, f"bibliography lacks the sources of these data rows: {missing}"
