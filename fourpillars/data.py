@@ -246,3 +246,23 @@ def load(name: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
 
 def load_all(data_dir: Path = DATA_DIR) -> dict[str, pd.DataFrame]:
     return {res["name"]: load(res["name"], data_dir) for res in read_package(data_dir)["resources"]}
+
+
+def contested(data_dir: Path = DATA_DIR) -> pd.DataFrame:
+    """Every row flagged contested, from every table, in one long frame.
+
+    Columns: table, claim, value, unit, when, source_id, note. Tables name their
+    value, unit and date columns differently; the first that exists is used.
+    """
+    pick = lambda row, names: next((row[n] for n in names if n in row and pd.notna(row[n]) and row[n] != ""), "")
+    out = []
+    for name, table in load_all(data_dir).items():
+        if "contested" not in table.columns:
+            continue
+        for _, row in table[table["contested"]].iterrows():
+            out.append({"table": name, "claim": row["claim"],
+                        "value": pick(row, ["value", "percent", "count", "troops", "share", "tiv"]),
+                        "unit": pick(row, ["unit", "currency", "measure"]),
+                        "when": pick(row, ["period", "as_of", "date", "fieldwork", "year"]),
+                        "source_id": row["source_id"], "note": pick(row, ["basis", "note"])})
+    return pd.DataFrame(out, columns=["table", "claim", "value", "unit", "when", "source_id", "note"])

@@ -29,7 +29,7 @@ def test_every_csv_is_described_and_every_resource_exists():
 
 def test_every_table_but_sources_points_each_row_at_a_source():
     for res in read_package()["resources"]:
-        if res["name"] == "sources":
+        if res["name"] in ("sources", "claims"):  # the registry itself, and the book's own readings
             continue
         fields = {f["name"]: f for f in res["schema"]["fields"]}
         assert fields.get("source_id", {}).get("constraints", {}).get("required"), f"{res['name']}: source_id must be required"
@@ -78,3 +78,10 @@ def test_no_large_files_are_tracked():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     big = [f for f in files if (ROOT / f).is_file() and (ROOT / f).stat().st_size > 1_000_000]
     assert not big, f"tracked files over 1 MB: {big}"
+
+
+def test_every_contested_claim_has_the_books_reading():
+    from fourpillars.data import contested
+    readings = set(TABLES["claims"]["id"])
+    missing = sorted(set(contested()["claim"]) - readings)
+    assert not missing, f"contested claims without a reading in data/claims.csv: {missing}"

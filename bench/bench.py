@@ -1,0 +1,108 @@
+"""Performance benchmark: one run measures, on this machine, side by side:
+
+- clean build time (every notebook executed), into a fresh output folder;
+- no-change rebuild time, and its ratio to the clean build (floor: <= 25%);
+- strict nbval time over notebooks/;
+- peak memory (max resident set size of the largest process of the clean build);
+- the heaviest chapter page: HTML size (floor: <= 300 KB) and total first-load bytes;
+- time from navigation start and from the load event until every chart is drawn
+  in headless Chromium (floor: all charts within 1.5 s of load).
+
+Usage: .venv/bin/python bench/bench.py   (or `make bench`). Writes bench/results/latest.json.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+JB = str(Path(PY).with_name("jupyter-book"))
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one browser set-up for tests and bench)
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def page_metrics(html_dir: Path, rel: str) -> dict:
+    from playwright.sync_api import sync_playwright
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html_dir))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/{rel}"
+    charts = (html_dir / rel).read_text(encoding="utf-8").count('<div class="fp-figure"')
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        runs = []
+        for _ in range(3):  # first run warms the disk cache; report the median of three
+            page = browser.new_context().new_page()
+            responses: list = []
+            page.on("response", responses.append)
+            page.goto(url, wait_until="load")
+            page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'", timeout=30000)
+            drawn = float(page.evaluate("document.documentElement.getAttribute('data-charts-drawn-ms')"))
+            load_end = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            page.wait_for_timeout(300)
+            total = sum(len(r.body()) for r in responses if r.ok)  # bodies read after load, not in the handler
+            runs.append({"bytes": total, "drawn_ms": drawn, "after_load_ms": max(0.0, drawn - load_end)})
+            page.context.close()
+        browser.close()
+    httpd.shutdown()
+    runs.sort(key=lambda r: r["drawn_ms"])
+    return {"charts": charts, **runs[1]}
+
+
+def main() -> None:
+    out = Path(tempfile.mkdtemp(prefix="fourpillars-bench-"))
+    subprocess.run([PY, "-m", "fourpillars"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    build = [JB, "build", ".", "-n", "-W", "--keep-going", "--path-output", str(out)]
+    clean = timed(build)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rebuild = timed(build)
+    nbval = timed([PY, "-m", "pytest", "--nbval", "notebooks", "-q", "-p", "no:cacheprovider"])
+    html_dir = out / "_build" / "html"
+    chapters = sorted((html_dir / "notebooks").glob("*.html"), key=lambda p: p.stat().st_size)
+    heaviest = chapters[-1]
+    china = html_dir / "notebooks" / "03-china.html"
+    rows = {}
+    for page in dict.fromkeys([china, heaviest]):
+        rel = page.relative_to(html_dir).as_posix()
+        rows[rel] = {"html_kb": page.stat().st_size / 1000, **page_metrics(html_dir, rel)}
+    result = {
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {platform.machine()}, "
+        f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {platform.python_version()}",
+        "clean_build_s": clean, "rebuild_s": rebuild, "rebuild_ratio": rebuild / clean, "nbval_s": nbval,
+        "peak_rss_mb": peak_mb, "pages": rows,
+    }
+    shutil.rmtree(out)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "latest.json").write_text(json.dumps(result, indent=2))
+    print(f"| measure | value | floor |\n|---|---|---|")
+    print(f"| clean build (all notebooks executed) | {clean:.1f} s | |")
+    print(f"| no-change rebuild | {rebuild:.1f} s ({100 * rebuild / clean:.0f}% of clean) | <= 25% |")
+    print(f"| strict nbval, notebooks/ | {nbval:.1f} s | |")
+    print(f"| peak memory (largest build process) | {peak_mb:.0f} MB | |")
+    for rel, m in rows.items():
+        print(f"| {rel}: HTML size | {m['html_kb']:.0f} KB | <= 300 KB |")
+        print(f"| {rel}: first-load bytes, all requests | {m['bytes'] / 1e6:.2f} MB | |")
+        print(f"| {rel}: {m['charts']} charts drawn, from navigation start | {m['drawn_ms']:.0f} ms | |")
+        print(f"| {rel}: charts drawn, after the load event | {m['after_load_ms']:.0f} ms | <= 1500 ms |")
+
+
+if __name__ == "__main__":
+    main()
