@@ -6,7 +6,7 @@ PY := .venv/bin/python
 JB := .venv/bin/jupyter-book
 STRICT := -n -W --keep-going
 
-.PHONY: book test strict notebooks chromium data bench clean
+.PHONY: book pdf test notebooks system-deps bench clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,13 +22,22 @@ book: .venv/.installed
 	$(JB) build . $(STRICT)
 	@echo "Open the book: $(CURDIR)/_build/html/index.html"
 
-# Debian's chromium for the browser tests (never a browser download).
-chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian's chromium for the browser tests and the PDF (never a browser download),
+# and poppler-utils for reading the PDF back in the tests.
+system-deps:
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+# The PDF edition: the single-page HTML build printed by headless Chromium, offline,
+# with vector charts. Written to _build/html/downloads/four-pillars.pdf.
+pdf: .venv/.installed system-deps
+	$(PY) -m fourpillars
+	$(JB) build . --builder singlehtml $(STRICT)
+	$(PY) _ext/print_pdf.py
 
 # The whole test suite: strict build, data package, bad input, strict nbval,
 # built HTML and a real offline browser.
-test: .venv/.installed chromium book
+test: .venv/.installed system-deps book pdf
 	$(PY) -m pytest tests -q
 	$(PY) -m pytest --nbval notebooks -q -p no:cacheprovider
 
@@ -38,7 +47,7 @@ notebooks: .venv/.installed
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb
 
-bench: .venv/.installed chromium
+bench: .venv/.installed system-deps
 	$(PY) bench/bench.py
 
 clean:

@@ -208,16 +208,17 @@ class DataPackage(SphinxDirective):
 
 # --- Page assets -------------------------------------------------------------------
 
-def _is_thebe(asset) -> bool:
-    text = f"{getattr(asset, 'filename', asset)} {getattr(asset, 'attributes', {}).get('body', '')}"
-    return "thebe" in text.lower()
+def _unwanted(asset) -> bool:
+    """sphinx-thebe (no live kernels here) and MathJax (the book has no math) both come from CDNs."""
+    text = f"{getattr(asset, 'filename', asset)} {getattr(asset, 'attributes', {}).get('body', '')}".lower()
+    return "thebe" in text or "mathjax" in text
 
 
 def on_page(app, pagename, templatename, context, doctree) -> None:
-    # The book offers no live kernels: drop sphinx-thebe's assets, which declare
-    # their globals twice (a console error) and name a CDN.
-    context["script_files"][:] = [s for s in context.get("script_files", []) if not _is_thebe(s)]
-    context["css_files"][:] = [c for c in context.get("css_files", []) if not _is_thebe(c)]
+    # Nothing may load from a CDN: drop sphinx-thebe's assets (which also declare their
+    # globals twice, a console error) and MathJax (the single-page build adds it unasked).
+    context["script_files"][:] = [s for s in context.get("script_files", []) if not _unwanted(s)]
+    context["css_files"][:] = [c for c in context.get("css_files", []) if not _unwanted(c)]
     if "fp-figure" in (context.get("body") or ""):
         app.add_js_file(f"fourpillars/{bundle_name()}", priority=510)
         app.add_js_file("fourpillars-charts.js", priority=520)
