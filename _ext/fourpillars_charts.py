@@ -28,7 +28,7 @@ from fourpillars import citation
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-FIGURE_RE = re.compile(r'<div class="fp-figure" data-figure="(fig-[a-z0-9-]+)">.*?'
+FIGURE_RE = re.compile(r'<div class="fp-figure" data-figure="(fig-[a-z0-9-]+)" data-rows="(data-[a-z0-9]+)">.*?'
                        r'<script type="application/json" class="fp-spec">(.*?)</script></div>', re.S)
 EXPORT_WIDTH = 720  # charts fill the text width on screen; exported images get a fixed one
 CHAPTER_DIR = "notebooks/"
@@ -52,8 +52,8 @@ def write_bundle(outdir: Path) -> None:
 
 # --- Figure exports ----------------------------------------------------------------
 
-def rows_csv(spec: dict) -> str:
-    (values,) = spec["datasets"].values()
+def rows_csv(spec: dict, rows_key: str) -> str:
+    values = spec["datasets"][rows_key]
     columns = list(dict.fromkeys(k for row in values for k in row))
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator="\n")
@@ -62,7 +62,7 @@ def rows_csv(spec: dict) -> str:
     return out.getvalue()
 
 
-def export(spec: dict, name: str, outdir: Path) -> None:
+def export(spec: dict, name: str, rows_key: str, outdir: Path) -> None:
     """Write the figure's files, skipping the slow image renders when nothing changed."""
     import vl_convert as vlc
     folder = outdir / "figures"
@@ -72,7 +72,7 @@ def export(spec: dict, name: str, outdir: Path) -> None:
     if spec_path.exists() and spec_path.read_text(encoding="utf-8") == text and (folder / f"{name}.png").exists():
         return
     fixed = dict(spec, width=EXPORT_WIDTH) if spec.get("width") == "container" else spec
-    (folder / f"{name}.csv").write_text(rows_csv(spec), encoding="utf-8")
+    (folder / f"{name}.csv").write_text(rows_csv(spec, rows_key), encoding="utf-8")
     (folder / f"{name}.svg").write_text(vlc.vegalite_to_svg(fixed), encoding="utf-8")
     (folder / f"{name}.png").write_bytes(vlc.vegalite_to_png(fixed, scale=2))
     spec_path.write_text(text, encoding="utf-8")
@@ -114,10 +114,10 @@ def process_figures(app, doctree, docname: str) -> None:
         if "fp-figure" not in text:
             continue
         for match in FIGURE_RE.finditer(text):
-            name, raw_spec = match.groups()
+            name, rows_key, raw_spec = match.groups()
             if seen.setdefault(name, docname) != docname:
                 logger.warning(f"figure name '{name}' is used in both {seen[name]} and {docname}", location=docname)
-            export(json.loads(raw_spec), name, Path(app.outdir))
+            export(json.loads(raw_spec), name, rows_key, Path(app.outdir))
             text = text.replace(match.group(0), match.group(0) + under_figure(app, name, docname))
         node.children = [nodes.Text(text)]
     app.env.fp_figures = seen
@@ -224,6 +224,10 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
         app.add_js_file("fourpillars-charts.js", priority=520)
     if pagename.startswith(CHAPTER_DIR) and doctree is not None:
         add_chapter_citation(app, pagename, context)
+    if 'role="doc-biblioentry"' in (context.get("body") or ""):
+        # sphinxcontrib-bibtex puts deprecated doc-biblioentry items in a role="list";
+        # assistive technology expects list items there.
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def on_builder_inited(app) -> None:

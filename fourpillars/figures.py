@@ -73,12 +73,13 @@ class Figure:
             raise ValueError(f"figure '{name}' needs alt text")
         self.chart, self.rows, self.name, self.alt_text = chart, rows, name, alt_text
         self.spec = _spec(chart)
+        # altair names each inline dataset by a hash of its content, so this finds the
+        # dataset that is exactly `rows`; other datasets (e.g. map shapes) are context.
+        self.rows_key = next(iter(alt.Chart(rows).mark_point().to_dict()["datasets"]))
         datasets = self.spec.get("datasets", {})
-        if len(datasets) != 1:
-            raise ValueError(f"figure '{name}' must draw exactly one table (got {len(datasets)}); "
-                             "merge the rows it draws into one DataFrame")
-        if len(next(iter(datasets.values()))) != len(rows):
-            raise ValueError(f"figure '{name}': the chart draws a table of a different length than `rows`")
+        if self.rows_key not in datasets:
+            raise ValueError(f"figure '{name}': the chart does not draw `rows` as given; pass the exact "
+                             "DataFrame the chart is built on (one table, source_id included)")
         self.source = source_line(rows)
 
     def html(self) -> str:
@@ -86,7 +87,7 @@ class Figure:
         # Keep the JSON from closing its <script> element, whatever the data holds.
         spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         alt_text = html.escape(self.alt_text, quote=True)
-        return (f'<div class="fp-figure" data-figure="{self.name}">'
+        return (f'<div class="fp-figure" data-figure="{self.name}" data-rows="{self.rows_key}">'
                 f'<div class="fp-chart" role="img" aria-label="{alt_text}"></div>'
                 f'<script type="application/json" class="fp-spec">{spec}</script></div>')
 

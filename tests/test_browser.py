@@ -1,18 +1,22 @@
 """Open every page of the built book in headless Chromium, offline.
 
 On each page: every chart is drawn (an SVG per figure), no console error, no
-failed request, and no request to any host but 127.0.0.1.
+failed request, no request to any host but 127.0.0.1, and an axe-core audit in
+the light and the dark theme finds no violation of serious or critical impact.
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
+import axe_playwright_python
 import pytest
 
 from conftest import html_pages
 
-PAGES = [p for p in html_pages()] if html_pages() else []
+PAGES = html_pages()
+AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
 def expected_charts(path) -> int:
@@ -34,12 +38,20 @@ def visit(browser, url: str, charts: int) -> dict:
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     page.on("requestfailed", lambda r: seen["failed"].append(f"{r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and seen["failed"].append(f"HTTP {r.status} {r.url}"))
     page.goto(url, wait_until="load")
     if charts:
         page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'",
                                timeout=15000)
     seen["svgs"] = page.eval_on_selector_all(".fp-figure", "els => els.map(e => e.querySelectorAll('svg.marks').length)")
     page.wait_for_timeout(200)  # let late requests (fonts, icons) surface
+    seen["axe"] = {}
+    page.add_script_tag(content=AXE)
+    for mode in ("light", "dark"):
+        page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations'], preload: false})")
+        seen["axe"][mode] = [f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+                             for v in result["violations"] if v["impact"] in ("serious", "critical")]
     context.close()
     return seen
 
@@ -50,9 +62,11 @@ def test_page_draws_offline(built, server, browser, path):
     charts = expected_charts(path)
     seen = visit(browser, f"{server}/{rel}", charts)
     assert seen["foreign"] == [], f"{rel} asked for non-local hosts: {seen['foreign']}"
-    assert seen["errors"] == [], f"{rel} logged console errors: {seen['errors']}"
     assert seen["failed"] == [], f"{rel} had failed requests: {seen['failed']}"
+    assert seen["errors"] == [], f"{rel} logged console errors: {seen['errors']}"
     assert seen["svgs"] == [1] * charts, f"{rel}: expected {charts} drawn charts, got SVG counts {seen['svgs']}"
+    for mode, violations in seen["axe"].items():
+        assert violations == [], f"{rel} ({mode} theme): axe-core found serious or critical violations: {violations}"
 
 
 def test_chapters_have_at_least_four_figures(built):
@@ -60,3 +74,55 @@ def test_chapters_have_at_least_four_figures(built):
     assert chapters, "no chapter pages were built"
     for page in chapters:
         assert expected_charts(page) >= 4, f"{page.name} has fewer than four figures"
+
+
+def test_hostile_markup_in_data_stays_text_in_the_browser(built, browser, tmp_path):
+    """Labels, tooltips and alt text with <script>, onerror= and javascript: payloads are
+    drawn by the book's own scripts as text: no script runs and no element is injected."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    from test_figures import hostile_figure
+
+    static = tmp_path / "_static"
+    shutil.copytree(built / "_static" / "fourpillars", static / "fourpillars")
+    shutil.copy(built / "_static" / "fourpillars-charts.js", static)
+    shutil.copy(built / "_static" / "fourpillars.css", static)
+    bundle = next((static / "fourpillars").glob("vega-bundle-*.js")).name
+    (tmp_path / "hostile.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hostile</title>'
+        f'<link rel="stylesheet" href="_static/fourpillars.css"></head><body style="width:800px">'
+        f'{hostile_figure().html()}<script src="_static/fourpillars/{bundle}"></script>'
+        f'<script src="_static/fourpillars-charts.js"></script></body></html>', encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/hostile.html")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts-drawn') === '1'", timeout=15000)
+    bars = page.query_selector_all(".fp-chart svg g.mark-rect.role-mark path")
+    assert len(bars) == 4
+    for mark in bars:  # show each tooltip
+        box = mark.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(100)
+    tooltip = page.evaluate("(document.getElementById('vg-tooltip-element') || {}).textContent || ''")
+    state = page.evaluate("""() => ({
+        pwned: window.pwned === 1,
+        injectedImages: document.querySelectorAll('img').length,
+        injectedBold: document.querySelectorAll('b').length,
+        scripts: document.querySelectorAll('script').length,
+        labels: Array.from(document.querySelectorAll('.fp-chart svg text')).map(t => t.textContent),
+    })""")
+    page.close()
+    httpd.shutdown()
+    assert not state["pwned"] and not dialogs, "a script in the data ran"
+    assert state["injectedImages"] == 0 and state["injectedBold"] == 0, "markup in the data became elements"
+    assert state["scripts"] == 3, "an extra <script> element appeared"
+    assert any("<script>" in label for label in state["labels"]), "hostile labels should be drawn as plain text"
+    assert "window.pwned" in tooltip or "javascript:" in tooltip or "</script>" in tooltip, "tooltips should show the text"

@@ -8,8 +8,10 @@
     var spec = JSON.parse(figure.querySelector("script.fp-spec").textContent);
     return window.vegaEmbed(holder, spec, {
       renderer: "svg",
-      // Only local actions: the editor link would send readers to a third-party site.
-      actions: { export: true, source: false, compiled: false, editor: false },
+      // No vega-embed menu: it would nest interactive controls inside the role="img" chart
+      // and offer a third-party editor. Each figure's SVG, PNG and CSV links sit under it,
+      // reachable by keyboard.
+      actions: false,
     }).then(function () {
       figure.setAttribute("data-drawn", "true");
     });
