@@ -243,6 +243,8 @@ def on_config_inited(app, config) -> None:
     config.author = book.author_text
     config.copyright = f"{book.year}, {book.author_text}"
     config.html_static_path.append(str(STATIC))
+    # Shadows one theme template, to drop the 1.5 MB Font Awesome script (see the file).
+    config.templates_path.insert(0, str(Path(__file__).parent / "templates"))
     config.html_theme_options["extra_footer"] = (
         f'<p class="fp-edition">Edition {book.version}, released {book.date}. '
         f'Text, figures and data: {book.license}.</p>')
