@@ -206,6 +206,24 @@ class DataPackage(SphinxDirective):
         return [nodes.raw("", "".join(parts), format="html")]
 
 
+class Versions(SphinxDirective):
+    """``{fourpillars-versions}``: the exact versions the book was built with."""
+
+    PACKAGES = ["jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex", "altair",
+                "vl-convert-python", "pandas", "frictionless", "nbval", "playwright", "axe-playwright-python"]
+
+    def run(self):
+        import platform
+        from importlib.metadata import version
+        import vl_convert as vlc
+        rows = [("Python", platform.python_version())] + [(p, version(p)) for p in self.PACKAGES]
+        rows += [("Vega (bundled)", vlc.get_vega_version()), ("Vega-Lite (bundled)", vlc.get_vegalite_versions()[-1]),
+                 ("vega-embed (bundled)", vlc.get_vega_embed_version())]
+        body = "".join(f"<tr><td>{html.escape(n)}</td><td><code>{html.escape(v)}</code></td></tr>" for n, v in rows)
+        return [nodes.raw("", '<table class="fp-table"><thead><tr><th>Package</th><th>Version</th></tr></thead>'
+                              f"<tbody>{body}</tbody></table>", format="html")]
+
+
 # --- Page assets -------------------------------------------------------------------
 
 def _unwanted(asset) -> bool:
@@ -258,5 +276,6 @@ def setup(app):
     app.connect("html-page-context", on_page, priority=900)
     app.add_directive("fourpillars-book-citation", BookCitation)
     app.add_directive("fourpillars-data-package", DataPackage)
+    app.add_directive("fourpillars-versions", Versions)
     app.add_css_file("fourpillars.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}
