@@ -137,6 +137,16 @@ def citation_block(book, title: str, number: str, docname: str, ris_href: str) -
         'Each figure above has its own citation under it.</p></section>')
 
 
+SEE_ALSO = [("book/timeline", "Timeline of events, 1999–2026"), ("book/map", "Map of the region"),
+            ("book/contested", "Contested figures"), ("book/data", "The data")]
+
+
+def see_also(app, pagename: str) -> str:
+    links = [f'<li><a href="{rel(pagename, doc + ".html")}">{label}</a></li>'
+             for doc, label in SEE_ALSO if doc in app.env.found_docs]
+    return f'<nav class="fp-see-also" aria-label="See also"><h2>See also</h2><ul>{"".join(links)}</ul></nav>' if links else ""
+
+
 def add_chapter_citation(app, pagename: str, context: dict) -> None:
     book = app.config.fp_book
     title, number = chapter_of(app.env, pagename)
@@ -144,7 +154,7 @@ def add_chapter_citation(app, pagename: str, context: dict) -> None:
     ris_path = Path(app.outdir) / "cite" / f"{stem}.ris"
     ris_path.parent.mkdir(parents=True, exist_ok=True)
     ris_path.write_text(citation.ris(book, title, number, pagename + ".html"), encoding="utf-8", newline="")
-    context["body"] += citation_block(book, title, number, pagename, rel(pagename, f"cite/{stem}.ris"))
+    context["body"] += see_also(app, pagename) + citation_block(book, title, number, pagename, rel(pagename, f"cite/{stem}.ris"))
     tags = citation.highwire(book, title)
     context["metatags"] = context.get("metatags", "") + "".join(
         f'\n<meta name="{k}" content="{html.escape(v, quote=True)}">' for k, v in tags)

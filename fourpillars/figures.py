@@ -66,12 +66,16 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
 class Figure:
     """A chart plus what a reader needs around it: alt text and its source line."""
 
-    def __init__(self, chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str):
+    def __init__(self, chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,
+                 interactive: bool = False):
         if not name.startswith("fig-"):
             raise ValueError(f"figure name '{name}' must start with 'fig-'")
         if not alt_text.strip():
             raise ValueError(f"figure '{name}' needs alt text")
         self.chart, self.rows, self.name, self.alt_text = chart, rows, name, alt_text
+        # A chart with its own controls (dropdowns) is a labelled group, not an image:
+        # an image role would hide the controls from assistive technology.
+        self.role = "group" if interactive else "img"
         self.spec = _spec(chart)
         # altair names each inline dataset by a hash of its content, so this finds the
         # dataset that is exactly `rows`; other datasets (e.g. map shapes) are context.
@@ -88,7 +92,7 @@ class Figure:
         spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         alt_text = html.escape(self.alt_text, quote=True)
         return (f'<div class="fp-figure" data-figure="{self.name}" data-rows="{self.rows_key}">'
-                f'<div class="fp-chart" role="img" aria-label="{alt_text}"></div>'
+                f'<div class="fp-chart" role="{self.role}" aria-label="{alt_text}"></div>'
                 f'<script type="application/json" class="fp-spec">{spec}</script></div>')
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -101,8 +105,9 @@ class Figure:
         glue(f"{self.name}-source", Markdown(self.source), display=False)
 
 
-def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str) -> Figure:
-    fig = Figure(chart, rows, name, alt_text)
+def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,
+           interactive: bool = False) -> Figure:
+    fig = Figure(chart, rows, name, alt_text, interactive)
     fig.glue()
     return fig
 

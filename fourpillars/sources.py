@@ -18,7 +18,10 @@ def _bib_escape(text: str) -> str:
 
 
 def _bib_authors(author: str) -> str:
-    return " and ".join(a.strip() for a in author.split(";") if a.strip())
+    """'Family, Given' names stay as they are; a name without a comma is an organisation,
+    braced so BibTeX does not read 'Geopolitical Intelligence Services' as Mr Services."""
+    names = [a.strip() for a in author.split(";") if a.strip()]
+    return " and ".join(n if "," in n else "{" + _bib_escape(n) + "}" for n in names)
 
 
 def bib_entry(src: pd.Series) -> str:
