@@ -106,10 +106,11 @@ class Figure:
 
 
 def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,
-           interactive: bool = False) -> Figure:
-    fig = Figure(chart, rows, name, alt_text, interactive)
-    fig.glue()
-    return fig
+           interactive: bool = False) -> None:
+    """Build and glue a figure. Returns nothing on purpose: the chart appears once, where
+    the prose places its {glue:figure}; a returned object would be displayed a second time
+    when the call ends a cell."""
+    Figure(chart, rows, name, alt_text, interactive).glue()
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str]) -> "HTML":
