@@ -68,11 +68,15 @@ def short_cite(src: pd.Series) -> str:
 
 
 def source_line(rows: pd.DataFrame) -> str:
-    """The 'Source:' line for exactly the rows a figure draws, in first-use order."""
-    if "source_id" not in rows.columns or rows["source_id"].isna().any():
+    """The 'Source:' line for exactly the rows a figure draws, in first-use order.
+
+    Every column named `source_id` or ending in `_source_id` counts (a map's points, for
+    example, carry the source of the site and the source of its coordinates)."""
+    columns = [c for c in rows.columns if c == "source_id" or c.endswith("_source_id")]
+    if "source_id" not in columns or rows["source_id"].isna().any():
         raise ValueError("every row a figure draws needs a source_id")
     sources = load("sources").fillna("").set_index("id")
-    ids = list(dict.fromkeys(rows["source_id"]))
+    ids = list(dict.fromkeys(i for _, row in rows[columns].iterrows() for i in row if isinstance(i, str) and i))
     return "Source: " + "; ".join(short_cite(sources.loc[i]) for i in ids) + \
         ". Processed by the authors of this book."
 
