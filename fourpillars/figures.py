@@ -43,6 +43,9 @@ def theme() -> alt.theme.ThemeConfig:
     font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
     return alt.theme.ThemeConfig({
         "config": {
+            # The chart's container carries its text alternative (role img + aria-label); marks
+            # and axes must not add unlabelled ARIA nodes of their own inside it.
+            "aria": False,
             "font": font,
             "background": "white",
             "view": {"stroke": None, "continuousWidth": 640},
