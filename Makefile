@@ -39,13 +39,14 @@ pdf: .venv/.installed system-deps
 # built HTML and a real offline browser.
 test: .venv/.installed system-deps book pdf
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest --nbval notebooks -q -p no:cacheprovider
+	$(PY) -m pytest --nbval notebooks book -q -p no:cacheprovider
 
-# Re-execute every chapter and commit the outputs (nbval compares against them).
+# Re-execute every notebook (chapters and generated reference pages) and commit the outputs;
+# nbval compares against them.
 notebooks: .venv/.installed
 	$(PY) -m fourpillars
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb book/*.ipynb
 
 bench: .venv/.installed system-deps
 	$(PY) bench/bench.py
