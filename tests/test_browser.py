@@ -126,3 +126,28 @@ def test_hostile_markup_in_data_stays_text_in_the_browser(built, browser, tmp_pa
     assert state["scripts"] == 3, "an extra <script> element appeared"
     assert any("<script>" in label for label in state["labels"]), "hostile labels should be drawn as plain text"
     assert "window.pwned" in tooltip or "javascript:" in tooltip or "</script>" in tooltip, "tooltips should show the text"
+
+
+def test_timeline_filters_by_actor_and_by_pillar(built, server, browser):
+    """The timeline draws one point per row of data/events.csv, and its two menus narrow it to
+    exactly the rows of the chosen pillar or actor, computed here from the CSV."""
+    from fourpillars import load
+    events = load("events")
+    page = browser.new_page()
+    page.goto(f"{server}/book/timeline.html")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts-drawn') === '1'", timeout=15000)
+    points = "() => document.querySelectorAll('.fp-chart svg g.mark-symbol.role-mark path').length"
+    selects = page.query_selector_all(".fp-chart .vega-bind select")
+    assert len(selects) == 2, f"expected an actor and a pillar menu, found {len(selects)}"
+    actor_menu, pillar_menu = selects
+    shown = {"all": page.evaluate(points)}
+    pillar_menu.select_option(label="Russia")
+    page.wait_for_timeout(300)
+    shown["pillar Russia"] = page.evaluate(points)
+    pillar_menu.select_option(label="all pillars")
+    actor_menu.select_option(label="Serbia")
+    page.wait_for_timeout(300)
+    shown["actor Serbia"] = page.evaluate(points)
+    page.close()
+    assert shown == {"all": len(events), "pillar Russia": int((events.pillar == "Russia").sum()),
+                     "actor Serbia": int((events.actor == "Serbia").sum())}, shown

@@ -11,7 +11,7 @@ from fourpillars.data import DATA_DIR, ROOT, read_package
 from fourpillars.sources import BIB_PATH, cited_keys, render_bib
 
 TABLES = load_all()
-PROSE = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+PROSE = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
 
 
 def test_frictionless_validates_the_package():
@@ -85,3 +85,11 @@ def test_every_contested_claim_has_the_books_reading():
     readings = set(TABLES["claims"]["id"])
     missing = sorted(set(contested()["claim"]) - readings)
     assert not missing, f"contested claims without a reading in data/claims.csv: {missing}"
+
+
+def test_events_span_1999_to_2026_with_every_pillar():
+    """The timeline promises 1999–2026 and a lane for each pillar; the events table must hold them."""
+    events = load("events")
+    years = events["date"].str[:4]
+    assert years.min() == "1999" and years.max() == "2026", f"events run {years.min()}–{years.max()}"
+    assert set(events["pillar"]) == {"EU", "US", "Russia", "China", "several"}, set(events["pillar"])

@@ -53,7 +53,9 @@ def test_figures_are_numbered_captioned_sourced_and_downloadable(built, stem):
         rows = pd.read_csv(files[0], dtype=str, keep_default_na=False)
         assert len(rows) > 0 and "source_id" in rows, f"{where}: CSV has no rows or no source_id column"
         # The caption's Source line is exactly the one the figure's own rows generate.
-        assert source_line(rows) in fig["caption"], f"{where}: caption source line does not match the rows it draws"
+        # (Sphinx's smart quotes turn ' into ’ on the page; that is typography, not a mismatch.)
+        expected = source_line(rows).replace("'", "\u2019")
+        assert expected in fig["caption"].replace("'", "\u2019"), f"{where}: caption source line does not match the rows it draws"
         assert files[1].read_text(encoding="utf-8").lstrip().startswith("<svg"), f"{where}: SVG export is not SVG"
         assert files[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{where}: PNG export is not PNG"
 

@@ -16,7 +16,6 @@ from fourpillars.data import ROOT
 MAY_DIFFER = {
     "book/status.html": "the execution table reports how long each notebook took",
     "downloads/four-pillars.pdf": "made after the HTML build by `make pdf`; absent from a bare build",
-    ".buildinfo": "Sphinx's own build stamp",
 }
 
 

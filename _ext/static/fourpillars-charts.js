@@ -13,6 +13,10 @@
       // reachable by keyboard.
       actions: false,
     }).then(function () {
+      // The chart's container carries its text alternative (aria-label; the data table and
+      // CSV sit under it). Vega still gives mark containers unlabelled graphics roles even
+      // with config.aria false, so the drawing itself is hidden from assistive technology.
+      holder.querySelector("svg").setAttribute("aria-hidden", "true");
       figure.setAttribute("data-drawn", "true");
     });
   }
