@@ -89,3 +89,18 @@ def test_bibliography_lists_every_source_the_data_cites(built):
             used |= {row["source_id"] for row in csv.DictReader(f) if "source_id" in row}
     missing = [i for i in sorted(used) if " ".join(sources.loc[i, "title"].split()) not in page]
     assert not missing, f"bibliography lacks the sources of these data rows: {missing}"
+
+
+def test_every_local_link_resolves(built):
+    """No dead links inside the book: every relative href on every page names a file that was
+    built (pages, figure downloads, RIS files, the data zip and, after `make pdf`, the PDF)."""
+    dead = []
+    for page in sorted(built.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        for href in re.findall(r'<a\b[^>]*\bhref="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][a-z0-9+.-]*:", href):  # http:, mailto:, ... (offline checks live elsewhere)
+                continue
+            if not (page.parent / html.unescape(href)).resolve().exists():
+                dead.append(f"{page.relative_to(built)} -> {href}")
+    assert not dead, f"{len(dead)} dead links, e.g. {dead[:8]}"
