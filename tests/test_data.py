@@ -48,6 +48,17 @@ def test_every_citation_in_the_prose_resolves():
     assert not unknown, f"prose cites keys missing from data/sources.csv: {sorted(unknown)}"
 
 
+def test_every_registered_source_is_used():
+    """The bibliography lists the whole registry, so a source nothing cites or draws on is noise."""
+    used = cited_keys(PROSE)
+    for name, table in TABLES.items():
+        for column in table.columns:
+            if name != "sources" and column.endswith("source_id"):
+                used |= set(table[column].dropna())
+    unused = sorted(set(TABLES["sources"]["id"]) - used)
+    assert not unused, f"data/sources.csv registers sources no row or page uses: {unused}"
+
+
 def test_the_five_core_sources_are_registered():
     core = set(TABLES["sources"].query("kind == 'core'")["id"])
     assert core == {"kusmenoglu2026", "lolucas2021", "tzimas2024", "bugajski2024", "gisreports2022"}
