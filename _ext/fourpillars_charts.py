@@ -247,6 +247,11 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
     # globals twice, a console error) and MathJax (the single-page build adds it unasked).
     context["script_files"][:] = [s for s in context.get("script_files", []) if not _unwanted(s)]
     context["css_files"][:] = [c for c in context.get("css_files", []) if not _unwanted(c)]
+    if 'class="sd-' not in (context.get("body") or ""):
+        # jupyter-book always loads sphinx-design (62 KB); a page without its cards or tabs
+        # does not need it.
+        context["script_files"][:] = [s for s in context["script_files"] if "design-tabs" not in str(s)]
+        context["css_files"][:] = [c for c in context["css_files"] if "sphinx-design" not in str(c)]
     if "fp-figure" in (context.get("body") or ""):
         app.add_js_file(f"fourpillars/{bundle_name()}", priority=510)
         app.add_js_file("fourpillars-charts.js", priority=520)
@@ -271,7 +276,8 @@ def on_config_inited(app, config) -> None:
     config.author = book.author_text
     config.copyright = f"{book.year}, {book.author_text}"
     config.html_static_path.append(str(STATIC))
-    # Shadows one theme template, to drop the 1.5 MB Font Awesome script (see the file).
+    # Shadows two theme templates, to drop the 1.5 MB Font Awesome script and the search
+    # index on every page (see the files).
     config.templates_path.insert(0, str(Path(__file__).parent / "templates"))
     config.html_theme_options["extra_footer"] = (
         f'<p class="fp-edition">Edition {book.version}, released {book.date}. '

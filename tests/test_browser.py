@@ -151,3 +151,20 @@ def test_timeline_filters_by_actor_and_by_pillar(built, server, browser):
     page.close()
     assert shown == {"all": len(events), "pillar Russia": int((events.pillar == "Russia").sum()),
                      "actor Serbia": int((events.actor == "Serbia").sum())}, shown
+
+
+def test_search_from_a_chapter_finds_pages(built, server, browser):
+    """Chapter pages do not load the search index (see _ext/templates/layout.html); searching
+    from one must still reach search.html and list the pages that mention the term."""
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server}/notebooks/03-china.html")
+    page.keyboard.press("Control+k")
+    page.fill("#pst-search-dialog input[name=q]", "Smederevo")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#search-results ul.search li", timeout=15000)
+    hits = [a.get_attribute("href") for a in page.query_selector_all("#search-results ul.search li a")]
+    page.close()
+    assert errors == [], errors
+    assert any("03-china" in h for h in hits) and any("book/map" in h for h in hits), hits
