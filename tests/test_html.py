@@ -104,3 +104,34 @@ def test_every_local_link_resolves(built):
             if not (page.parent / html.unescape(href)).resolve().exists():
                 dead.append(f"{page.relative_to(built)} -> {href}")
     assert not dead, f"{len(dead)} dead links, e.g. {dead[:8]}"
+
+
+def test_icon_font_keeps_every_icon_the_pages_show_and_little_else(built):
+    """The icon trimming (_ext/fourpillars_icons.py) must not blank an icon: every Font
+    Awesome icon a page or theme script names keeps its CSS rule and its glyph in the font."""
+    import sys
+    import pydata_sphinx_theme
+    from fontTools.ttLib import TTFont
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from fourpillars_icons import FONTS, ICON_RULE, THEME_CSS, glyphs, used_classes
+
+    def icons(css: str) -> dict[str, int]:
+        """icon class -> code point, from rules like .fa-bars:before{content:"\\f0c9"}"""
+        out = {}
+        for rule in ICON_RULE.findall(css):
+            point = re.search(r'content:"\\([0-9a-f]+)', rule)
+            if point:  # a few rules hold a plain character (e.g. .fa-exclamation:before{content:"!"})
+                out.update({cls: int(point.group(1), 16) for cls in re.findall(r"\.(fa-[a-z0-9-]+):", rule)})
+        return out
+
+    original = icons((Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8"))
+    trimmed_css = (built / THEME_CSS).read_text(encoding="utf-8")
+    trimmed = icons(trimmed_css)
+    shown = used_classes(built) & set(original)
+    assert {"fa-bars", "fa-magnifying-glass"} <= shown, "the theme's menu and search icons are not found on the pages"
+    assert not shown - set(trimmed), f"icons shown on pages lost their CSS rule: {sorted(shown - set(trimmed))}"
+    cmap = TTFont(built / FONTS / "fa-solid-900.woff2").getBestCmap()
+    assert not {original[c] for c in shown} - set(cmap), f"icons shown on pages lost their glyph: {sorted(c for c in shown if original[c] not in cmap)}"
+    every_font = set().union(*(TTFont(f).getBestCmap() for f in (built / FONTS).glob("*.woff2")))
+    assert glyphs(trimmed_css) <= every_font, "the theme's own icon variables (admonitions, links) lost glyphs"
+    assert len(trimmed) < 100 < len(original), f"{len(trimmed)} of {len(original)} icon rules kept: the trimming did not run"
