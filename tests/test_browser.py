@@ -168,3 +168,30 @@ def test_search_from_a_chapter_finds_pages(built, server, browser):
     page.close()
     assert errors == [], errors
     assert any("03-china" in h for h in hits) and any("book/map" in h for h in hits), hits
+
+
+@pytest.mark.parametrize("rel", ["notebooks/05-serbia-hedging.html", "book/timeline.html"])
+def test_keyboard_reaches_every_chart_action(built, server, browser, rel):
+    """Tabbing through a page reaches, in order, every figure's controls (the timeline's
+    menus) and its download links (CSV data table, SVG, PNG); the focus is visible."""
+    page = browser.new_page()
+    page.goto(f"{server}/{rel}")
+    page.wait_for_function("document.documentElement.getAttribute('data-charts-drawn') !== null", timeout=15000)
+    wanted = page.eval_on_selector_all(
+        ".fp-figure select, .fp-figure input, .fp-downloads a",
+        "els => els.map(e => e.tagName === 'A' ? e.getAttribute('href') : e.tagName + ':' + (e.name || ''))")
+    reached, outlines = [], []
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        focus = page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
+            return {key: e.tagName === 'A' ? e.getAttribute('href') : e.tagName + ':' + (e.name || ''),
+                    visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 || s.boxShadow !== 'none'}; }""")
+        if focus["key"] in wanted and focus["key"] not in reached:
+            reached.append(focus["key"])
+            outlines.append(focus["visible"])
+        if len(reached) == len(wanted):
+            break
+    page.close()
+    assert len(wanted) >= 3, f"{rel}: found only {wanted} chart controls and downloads"
+    assert reached == wanted, f"{rel}: Tab never reached {[w for w in wanted if w not in reached][:5]}"
+    assert all(outlines), f"{rel}: focus is invisible on {[w for w, v in zip(wanted, outlines) if not v][:5]}"
