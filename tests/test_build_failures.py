@@ -1,6 +1,8 @@
 """The book's build stops, and says where, when a chapter breaks: a notebook that raises,
-or a chapter reading bad data. Each case builds a small copy of the book (the intro and
-the China chapter and the bibliography, with the real _config.yml, extensions and package) into a temporary folder."""
+or a chapter reading bad data. Each case builds a small copy of the book (the intro, two
+chapters and the bibliography, with the real _config.yml, extensions and package) into a
+temporary folder. Two chapters, so that the failure passes through the ahead-of-time
+parallel execution (_ext/fourpillars_execute.py) as well as myst-nb's own."""
 from __future__ import annotations
 
 import os
@@ -14,18 +16,20 @@ import nbformat
 from fourpillars.data import ROOT
 
 CHAPTER = "notebooks/03-china.ipynb"
+OTHER = "notebooks/01-united-states.ipynb"
 
 
 def small_book(tmp: Path) -> Path:
-    """The tracked files of the book, with a table of contents of the intro and one chapter."""
+    """The tracked files of the book, with a table of contents of the intro and two chapters."""
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
     for name in tracked:
-        if name.endswith(".ipynb") and name != CHAPTER:
+        if name.endswith(".ipynb") and name not in (CHAPTER, OTHER):
             continue
         target = tmp / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((ROOT / name).read_bytes())
-    (tmp / "_toc.yml").write_text(f"format: jb-book\nroot: book/intro\nchapters:\n  - file: {CHAPTER[:-6]}\n"
+    (tmp / "_toc.yml").write_text(f"format: jb-book\nroot: book/intro\nchapters:\n  - file: {OTHER[:-6]}\n"
+                                  f"  - file: {CHAPTER[:-6]}\n"
                                   "  - file: book/bibliography\n", encoding="utf-8")
     return tmp
 
@@ -45,6 +49,7 @@ def test_a_notebook_that_raises_fails_the_build_naming_notebook_and_cell(tmp_pat
     nbformat.write(nb, book / CHAPTER)
     code, out = build(book)
     assert code != 0, "the build succeeded although a chapter cell raised"
+    assert "executing 2 notebooks, 2 at a time" in out, "the parallel execution did not run"
     assert f"{CHAPTER}: WARNING: Executing notebook failed" in out, out[-3000:]   # the notebook
     assert 'raise RuntimeError("a deliberate failure")' in out, out[-3000:]       # the cell, by its source
     assert "RuntimeError: a deliberate failure" in out, out[-3000:]                # and the error
