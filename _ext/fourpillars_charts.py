@@ -16,11 +16,14 @@ import csv
 import html
 import io
 import json
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -80,6 +83,29 @@ def export(spec: dict, name: str, rows_key: str, outdir: Path) -> None:
     spec_path.write_text(text, encoding="utf-8")
 
 
+def start_export(app, spec: dict, name: str, rows_key: str) -> None:
+    """Drawing a figure's images takes ~0.2 s of CPU and vl-convert holds the GIL, so the
+    exports run in two worker processes while Sphinx goes on writing pages."""
+    if not hasattr(app, "fp_exports"):
+        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        app.fp_exports = (pool, [])
+    pool, jobs = app.fp_exports
+    jobs.append((name, pool.submit(export, spec, name, rows_key, Path(app.outdir))))
+
+
+def finish_exports(app, exception) -> None:
+    """Every figure's files exist before the build reports success; a failed export fails it."""
+    pool, jobs = getattr(app, "fp_exports", (None, []))
+    if pool is None:
+        return
+    try:
+        for name, job in jobs:
+            if exception is None and job.exception() is not None:
+                raise ExtensionError(f"exporting figure {name} (CSV, SVG, PNG) failed: {job.exception()!r}")
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def rel(docname: str, target: str) -> str:
     return os.path.relpath(target, os.path.dirname(docname) or ".")
 
@@ -119,7 +145,7 @@ def process_figures(app, doctree, docname: str) -> None:
             name, rows_key, raw_spec = match.groups()
             if seen.setdefault(name, docname) != docname:
                 logger.warning(f"figure name '{name}' is used in both {seen[name]} and {docname}", location=docname)
-            export(json.loads(raw_spec), name, rows_key, Path(app.outdir))
+            start_export(app, json.loads(raw_spec), name, rows_key)
             text = text.replace(match.group(0), match.group(0) + under_figure(app, name, docname))
         node.children = [nodes.Text(text)]
     app.env.fp_figures = seen
@@ -292,6 +318,7 @@ def setup(app):
     app.connect("builder-inited", on_builder_inited)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)
+    app.connect("build-finished", finish_exports)
     app.add_directive("fourpillars-book-citation", BookCitation)
     app.add_directive("fourpillars-data-package", DataPackage)
     app.add_directive("fourpillars-versions", Versions)

@@ -2,7 +2,7 @@
 or a chapter reading bad data. Each case builds a small copy of the book (the intro, two
 chapters and the bibliography, with the real _config.yml, extensions and package) into a
 temporary folder. Two chapters, so that the failure passes through the ahead-of-time
-parallel execution (_ext/fourpillars_execute.py) as well as myst-nb's own."""
+parallel execution (_ext/fourpillars_speed.py) as well as myst-nb's own."""
 from __future__ import annotations
 
 import os
