@@ -32,9 +32,10 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 
-def stale_notebooks(env, docnames) -> list[tuple[Path, nbformat.NotebookNode]]:
-    cache = get_cache(env.mystnb_config.execution_cache_path)
-    stale = []
+def stale_notebooks(cache, env, docnames) -> list[tuple[Path, nbformat.NotebookNode]]:
+    """Notebooks with no cached execution, one per cache key: notebooks whose code hashes
+    alike share one entry (myst-nb would run only the first of them, too)."""
+    stale = {}
     for docname in sorted(docnames):
         path = Path(env.doc2path(docname))
         if path.suffix != ".ipynb":
@@ -43,15 +44,16 @@ def stale_notebooks(env, docnames) -> list[tuple[Path, nbformat.NotebookNode]]:
         try:
             cache.match_cache_notebook(nb)
         except KeyError:  # jupyter-cache's way of saying "no match"
-            stale.append((path, nb))
-    return stale
+            stale.setdefault(cache.create_hashed_notebook(nb)[1], (path, nb))
+    return list(stale.values())
 
 
 def execute_ahead(app, env, docnames) -> None:
     config = env.mystnb_config  # myst-nb's resolved settings, cache path included
     if config.execution_mode != "cache":
         return
-    stale = stale_notebooks(env, docnames)
+    cache = get_cache(config.execution_cache_path)
+    stale = stale_notebooks(cache, env, docnames)
     if len(stale) < 2:
         return  # nothing to overlap; myst-nb runs a single notebook just as fast
 
@@ -61,16 +63,15 @@ def execute_ahead(app, env, docnames) -> None:
             result = single_nb_execution(
                 nb, cwd=str(path.parent), timeout=config.execution_timeout,
                 allow_errors=config.execution_allow_errors, meta_override=True)
-            return path, nb, result.err is None and result.time
+            return path, nb, result.time if result.err is None else None
         except Exception:  # e.g. a dead kernel: myst-nb meets it again and reports it
-            return path, nb, False
+            return path, nb, None
 
     workers = min(len(stale), max(2, os.cpu_count() or 2))
     logger.info(f"executing {len(stale)} notebooks, {workers} at a time")
-    cache = get_cache(config.execution_cache_path)
     with ThreadPoolExecutor(workers) as pool:
         for path, nb, seconds in pool.map(run, stale):
-            if seconds is not False:  # the cache is written from this thread only
+            if seconds is not None:  # the cache is written from this thread only
                 cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
                                             check_validity=False, overwrite=True)
 
