@@ -17,10 +17,17 @@ STRICT := -n -W --keep-going
 
 # references.bib is generated from data/sources.csv, then the whole book is built
 # strictly: any warning or notebook error fails the build.
-book: .venv/.installed
+book: .venv/.installed _build/.inputs
 	$(PY) -m fourpillars
 	$(JB) build . $(STRICT)
 	@echo "Open the book: $(CURDIR)/_build/html/index.html"
+
+# Sphinx re-reads a notebook only when its file changes, and myst-nb's cache knows it by its
+# code alone, so a change to the data or the package would leave stale figures in a local
+# rebuild: forget both when either changes (the next build then runs every notebook).
+_build/.inputs: $(wildcard data/* data/geo/* fourpillars/*.py)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
 
 # Debian's chromium for the browser tests and the PDF (never a browser download),
 # and poppler-utils for reading the PDF back in the tests.

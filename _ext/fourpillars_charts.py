@@ -99,9 +99,9 @@ def finish_exports(app, exception) -> None:
     if pool is None:
         return
     try:
-        for name, job in jobs:
-            if exception is None and job.exception() is not None:
-                raise ExtensionError(f"exporting figure {name} (CSV, SVG, PNG) failed: {job.exception()!r}")
+        for name, job in jobs if exception is None else []:
+            if (error := job.exception()) is not None:
+                raise ExtensionError(f"exporting figure {name} (CSV, SVG, PNG) failed: {error!r}") from error
     finally:
         pool.shutdown(cancel_futures=True)
 

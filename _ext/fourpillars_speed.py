@@ -1,7 +1,8 @@
 """Sphinx extension: two savings in build time that change nothing in the output.
 
-1. Execute the notebooks Sphinx is about to read, several at once. myst-nb runs notebooks one after another as it reads them; each spends most of its
-1.5-2 s waiting for a kernel. Just before reading, this runs every notebook that has
+1. Execute the notebooks Sphinx is about to read, several at once. myst-nb runs
+notebooks one after another as it reads them; each spends most of its 1.5-2 s waiting
+for a kernel. Just before reading, this runs every notebook that has
 no up-to-date entry in myst-nb's own execution cache in a small thread pool (the work
 happens in the kernel processes, so threads suffice) and stores the results in that
 cache. myst-nb then finds them there, exactly as it would after a previous build.
