@@ -1,0 +1,77 @@
+"""Sphinx extension: the reference pages generated from the data package and the
+environment: ``{fourpillars-data-package}`` (every table of data/, described from its
+schema, and the whole package as one zip) and ``{fourpillars-versions}`` (the exact
+versions the book was built with)."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from fourpillars_cite import rel
+
+
+class DataPackage(SphinxDirective):
+    """``{fourpillars-data-package}``: every table of data/, described from its schema,
+    and the whole package as one zip (deterministic: fixed dates, sorted names)."""
+
+    def run(self):
+        import zipfile
+        from fourpillars.data import DATA_DIR, read_package
+        from fourpillars import load
+        package = read_package()
+        sources = load("sources").set_index("id")
+        out = Path(self.env.app.outdir) / "downloads" / "four-pillars-data.zip"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                info = zipfile.ZipInfo(f"four-pillars-data/{path.relative_to(DATA_DIR).as_posix()}", (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes())
+            self.env.note_dependency(str(DATA_DIR / "datapackage.json"))
+        parts = [f'<p><a href="{rel(self.env.docname, "downloads/four-pillars-data.zip")}" download>'
+                 f"Download the whole data package</a> (zip: {len(files)} files, the CSVs and datapackage.json).</p>"]
+        for res in package["resources"]:
+            table = load(res["name"])
+            used = sorted(set(table["source_id"])) if "source_id" in table else []
+            rows = "".join(
+                f"<tr><td><code>{html.escape(f['name'])}</code></td><td>{f['type']}</td>"
+                f"<td>{html.escape(f.get('description', ''))}</td>"
+                f"<td>{html.escape(', '.join(f'{k}: {v}' for k, v in f.get('constraints', {}).items()))}</td></tr>"
+                for f in res["schema"]["fields"])
+            cited = "; ".join(html.escape(str(sources.loc[i, "publisher"])) for i in used[:12])
+            more = f" and {len(used) - 12} more" if len(used) > 12 else ""
+            parts.append(
+                f'<section class="fp-resource" id="table-{res["name"]}"><h2><code>{res["path"]}</code>: {html.escape(res["title"])}</h2>'
+                f'<p>{html.escape(res["description"])} <strong>{len(table)} rows.</strong> '
+                + (f"Sources used: {len(used)} ({cited}{more}).</p>" if used else "</p>")
+                + '<table class="fp-table"><thead><tr><th>Field</th><th>Type</th><th>Description</th>'
+                f"<th>Constraints</th></tr></thead><tbody>{rows}</tbody></table></section>")
+        return [nodes.raw("", "".join(parts), format="html")]
+
+
+class Versions(SphinxDirective):
+    """``{fourpillars-versions}``: the exact versions the book was built with."""
+
+    PACKAGES = ["jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex", "altair",
+                "vl-convert-python", "pandas", "frictionless", "nbval", "playwright", "axe-playwright-python"]
+
+    def run(self):
+        import platform
+        from importlib.metadata import version
+        import vl_convert as vlc
+        rows = [("Python", platform.python_version())] + [(p, version(p)) for p in self.PACKAGES]
+        rows += [("Vega (bundled)", vlc.get_vega_version()), ("Vega-Lite (bundled)", vlc.get_vegalite_versions()[-1]),
+                 ("vega-embed (bundled)", vlc.get_vega_embed_version())]
+        body = "".join(f"<tr><td>{html.escape(n)}</td><td><code>{html.escape(v)}</code></td></tr>" for n, v in rows)
+        return [nodes.raw("", '<table class="fp-table"><thead><tr><th>Package</th><th>Version</th></tr></thead>'
+                              f"<tbody>{body}</tbody></table>", format="html")]
+
+
+def setup(app):
+    app.add_directive("fourpillars-data-package", DataPackage)
+    app.add_directive("fourpillars-versions", Versions)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
