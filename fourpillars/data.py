@@ -241,7 +241,9 @@ def load(name: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
     path = data_dir / res["path"]
     # The cache key includes the file's mtime and size, so an edit is always re-read.
     stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
-    return _load_cached(name, data_dir, (stamp, (data_dir / "datapackage.json").stat().st_mtime_ns)).copy()
+    frame = _load_cached(name, data_dir, (stamp, (data_dir / "datapackage.json").stat().st_mtime_ns)).copy()
+    frame.attrs["table"] = name  # lets a failed claim say which table its rows come from
+    return frame
 
 
 def load_all(data_dir: Path = DATA_DIR) -> dict[str, pd.DataFrame]:
