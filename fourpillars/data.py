@@ -250,6 +250,10 @@ def load_all(data_dir: Path = DATA_DIR) -> dict[str, pd.DataFrame]:
     return {res["name"]: load(res["name"], data_dir) for res in read_package(data_dir)["resources"]}
 
 
+# Where each table keeps its value, and the unit it implies when the table has no unit column.
+VALUE_COLUMNS = {"value": "", "percent": "percent", "share_percent": "percent", "count": "", "troops": "troops"}
+
+
 def contested(data_dir: Path = DATA_DIR) -> pd.DataFrame:
     """Every row flagged contested, from every table, in one long frame.
 
@@ -262,9 +266,18 @@ def contested(data_dir: Path = DATA_DIR) -> pd.DataFrame:
         if "contested" not in table.columns:
             continue
         for _, row in table[table["contested"]].iterrows():
-            out.append({"table": name, "claim": row["claim"],
-                        "value": pick(row, ["value", "percent", "count", "troops", "share", "tiv"]),
-                        "unit": pick(row, ["unit", "currency", "measure"]),
+            column = next((c for c in VALUE_COLUMNS if c in row and pd.notna(row[c])), None)
+            value = row[column] if column else ""
+            unit = pick(row, ["unit", "currency", "measure", "counting_rule"]) or VALUE_COLUMNS.get(column, "")
+            if value == "" and unit == "date":  # a disputed date is itself the figure
+                value = pick(row, ["date", "as_of"])
+            if "votes_for" in row:  # a vote: its tally is the contested value
+                value = "\u2013".join("" if pd.isna(row[c]) else str(row[c]) for c in ("votes_for", "votes_against", "votes_abstain"))
+                unit = "votes for\u2013against\u2013abstaining"
+            if value == "" or unit == "":
+                raise DataError(f"data/{name}.csv, row id '{row['id']}': contested row has no value or unit the "
+                                "contested-figures page can show; expected a value column the page knows")
+            out.append({"table": name, "claim": row["claim"], "value": value, "unit": unit,
                         "when": pick(row, ["period", "as_of", "date", "fieldwork", "year"]),
                         "source_id": row["source_id"], "note": pick(row, ["basis", "note"])})
     return pd.DataFrame(out, columns=["table", "claim", "value", "unit", "when", "source_id", "note"])

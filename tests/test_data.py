@@ -104,3 +104,13 @@ def test_events_span_1999_to_2026_with_every_pillar():
     years = events["date"].str[:4]
     assert years.min() == "1999" and years.max() == "2026", f"events run {years.min()}–{years.max()}"
     assert set(events["pillar"]) == {"EU", "US", "Russia", "China", "several"}, set(events["pillar"])
+
+
+def test_the_contested_page_shows_a_value_and_unit_for_every_contested_row():
+    """Edition 1.0 showed blanks for the NIS stake and the Srebrenica vote: the page's value
+    picker did not know their columns. Every contested row must show what is contested."""
+    from fourpillars.data import contested
+    rows = contested()
+    blank = rows[(rows["value"].astype(str).str.strip() == "") | (rows["unit"].astype(str).str.strip() == "")]
+    assert blank.empty, f"contested rows with no value or unit: {blank[['table', 'claim']].values.tolist()}"
+    assert {"ru-nis-gpn-2025", "rc-srebrenica-2024-against"} <= set(rows["claim"])
