@@ -90,12 +90,15 @@ _TERMS = re.compile(r"\b(?:" + "|".join(t.replace(" ", r"[\s-]+") for t in FRAME
 # ---- words ------------------------------------------------------------------------------
 
 def bare(sentence: str) -> str:
-    """A book sentence without what is not its own prose: quotations (curly or straight),
+    """A book sentence without what is not its own prose: quotations (double or single),
     MyST roles (citations, cross-references, glued values), inline code and link targets."""
     text = re.sub(r"\{[a-z:]+\}`[^`]*`", f" {BREAK} ", sentence)
     text = re.sub(r"`[^`]*`", f" {BREAK} ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"\u201c[^\u201d]*\u201d|\"[^\"\n]*\"", f" {BREAK} ", text)
+    text = re.sub(r"\u201c[^\u201d]*\u201d|\"[^\"\n]*\"", f" {BREAK} ", text)
+    # single quotation marks, as the data tables use them ('more than 80%'), not apostrophes
+    return re.sub(r"(?<![\w'\u2019])['\u2018](?=\w)[^'\u2018\u2019\n]{1,150}?(?<=[\w.,!?%)])['\u2019](?!\w)",
+                  f" {BREAK} ", text)
 
 
 def words(text: str) -> list[str]:
