@@ -46,13 +46,15 @@ def test_prose_copies_no_run_and_paraphrases_no_sentence_of_the_sources(index):
     flags = ownwords.scan(index)
     if flags:
         pytest.fail(
-        f"{len(flags)} sentences copy seven words in a row from a core text or fact-sheet excerpt, or follow one of "
-        f"its sentences too closely (similarity {THRESHOLD} or more). Say it in the book's own words, or quote at most "
-        f"a few words in quotation marks with a citation. Source sentences are numbered from 1 as "
-        f"fourpillars.ownwords.core_texts() splits them.\n" + report(flags), pytrace=False)
+            f"{len(flags)} sentences copy seven words in a row from a core text or fact-sheet excerpt, or follow one "
+            f"of its sentences too closely (similarity {THRESHOLD} or more). Say it in the book's own words, or quote "
+            f"at most a few words in quotation marks with a citation; try a rewording with "
+            f"`python -m fourpillars.ownwords --sentence '...'`. Source sentences are numbered from 1 as "
+            f"fourpillars.ownwords.core_texts() splits them.\n" + report(flags), pytrace=False)
 
 
-@pytest.mark.parametrize("case", CALIBRATION["paraphrases"], ids=lambda c: c["review"].split(",")[0] + " " + c["review"].split("item ")[-1])
+@pytest.mark.parametrize("case", CALIBRATION["paraphrases"],
+                         ids=lambda c: c["review"].split(",")[0] + " item " + c["review"].split("item ")[-1])
 def test_the_referees_paraphrases_are_flagged(index, case):
     """Each close paraphrase the edition-1.0 referees listed is caught, at the source they named
     (the two the referees judged acceptable are only reported, as skips)."""
