@@ -6,7 +6,7 @@ PY := .venv/bin/python
 JB := .venv/bin/jupyter-book
 STRICT := -n -W --keep-going
 
-.PHONY: book pdf test notebooks system-deps bench clean
+.PHONY: book pdf test notebooks system-deps bench own-words own-words-index clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -54,6 +54,15 @@ notebooks: .venv/.installed
 	$(PY) -m fourpillars
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb book/*.ipynb
+
+# The sentences that copy or closely paraphrase a core source (tests/test_own_words.py),
+# and the fingerprint index of ../shared that the test reads: rebuild and commit it when a
+# source or a rule in fourpillars/ownwords.py changes.
+own-words: .venv/.installed
+	$(PY) -m fourpillars.ownwords
+
+own-words-index: .venv/.installed
+	$(PY) tests/fixtures/build_own_words_index.py
 
 bench: .venv/.installed system-deps
 	$(PY) bench/bench.py
