@@ -357,7 +357,9 @@ class Index:
         if sum(1 for w in words(text) if w != BREAK) < MIN_WORDS:
             return 0.0, "", 0
         best, where = 0.0, ("", 0)
-        for unit in _book_units(text):
+        # A name of several words ("the Individual Partnership Action Plan") is the thing's
+        # name, not the source's wording: it does not count towards a paraphrase.
+        for unit in _book_units(NAME.sub(f" {BREAK} ", text)):
             hashed = {digest(x, FEATURE_BYTES) for x in features(unit)}
             mass = sum(self.weight.get(h, self.unknown) for h in hashed)
             known = [h for h in hashed if h in self.postings]
@@ -366,7 +368,7 @@ class Index:
             units = np.concatenate([self.postings[h] for h in known])
             weights = np.concatenate([np.full(len(self.postings[h]), self.weight[h]) for h in known])
             overlap = np.bincount(units, weights, minlength=len(self.units))
-            scores = overlap / np.minimum(mass, self.mass)
+            scores = overlap / np.minimum(max(mass, MIN_WEIGHT), self.mass)  # a unit of a word or two matches nothing
             i = int(scores.argmax())
             if scores[i] > best:
                 best, where = float(scores[i]), self.units[i][:2]

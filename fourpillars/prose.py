@@ -72,6 +72,10 @@ def _blocks(text: str) -> list[str]:
         if line.lstrip().startswith("<"):
             kept.append("")
             continue
+        if line.lstrip().startswith("|"):  # a table row: each cell reads on its own
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            kept += [f"\n\n{c}\n\n" for c in cells if c and not re.fullmatch(r":?-{3,}:?", c)]
+            continue
         heading = re.match(r"^\s*(#{1,6}\s.*|[-*]\s+.*|\d+\.\s+.*)$", line)
         kept.append("\n\n" + line if heading else line)
     blocks = re.split(r"\n\s*\n", "\n".join(kept))
