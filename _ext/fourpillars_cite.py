@@ -139,19 +139,31 @@ class BookCitation(SphinxDirective):
         return [nodes.raw("", body, format="html")]
 
 
-def number_appendix_figures(app, builder) -> None:
+def number_appendix_figures(app, env) -> list[str]:
     """Sphinx numbers the figures of unnumbered pages 1, 2, ... across the book, beside the
     chapters' 1.1, 3.2; number them like appendices instead, one letter per page in the order
-    of the contents (the timeline's figure A.1, the map's B.1). Done as writing starts, after
-    Sphinx has numbered the figures and saved its environment: changed there, the numbers
-    would differ from the saved ones at every rebuild and have those pages rewritten each time."""
+    of the contents (the timeline's figure A.1, the map's B.1). Runs after Sphinx's own
+    numbering, which it redoes on every build."""
+    env.fp_sphinx_fignumbers = {}
     letters = iter(string.ascii_uppercase)
-    for kinds in app.env.toc_fignumbers.values():
+    for docname, kinds in env.toc_fignumbers.items():
         figures = kinds.get("figure", {})
         if figures and all(len(n) == 1 for n in figures.values()):
+            env.fp_sphinx_fignumbers[docname] = dict(figures)
             letter = next(letters)
             for i, name in enumerate(sorted(figures, key=figures.get), start=1):
                 figures[name] = (letter, i)
+    return []
+
+
+def restore_sphinx_fignumbers(app, env) -> list[str]:
+    """Sphinx rewrites the pages whose new figure numbers differ from the saved ones: give it
+    its own numbers back before it compares, or the letters alone would have the timeline and
+    map rewritten at every rebuild."""
+    for docname, figures in getattr(env, "fp_sphinx_fignumbers", {}).items():
+        if "figure" in env.toc_fignumbers.get(docname, {}):
+            env.toc_fignumbers[docname]["figure"] = dict(figures)
+    return []
 
 
 def on_config_inited(app, config) -> None:
@@ -170,7 +182,8 @@ def on_config_inited(app, config) -> None:
 def setup(app):
     app.add_config_value("fp_book", None, "env")
     app.connect("config-inited", on_config_inited)
-    app.connect("write-started", number_appendix_figures)
+    app.connect("env-get-updated", restore_sphinx_fignumbers, priority=100)  # before Sphinx numbers (500)
+    app.connect("env-get-updated", number_appendix_figures, priority=900)  # after
     app.connect("doctree-resolved", add_chapter_citations)
     app.connect("build-finished", write_ris_files)
     app.connect("html-page-context", add_meta_tags, priority=900)
