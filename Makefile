@@ -30,10 +30,14 @@ _build/.inputs: $(wildcard data/* data/geo/* fourpillars/*.py)
 	mkdir -p _build && touch $@
 
 # Debian's chromium for the browser tests and the PDF (never a browser download),
-# and poppler-utils for reading the PDF back in the tests.
+# poppler-utils for reading the PDF back in the tests, and npm for the accessibility audit.
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v npm >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils npm >/dev/null; }
+
+# The current axe-core for the accessibility audit, at the version pinned in tests/package-lock.json.
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json | system-deps
+	npm ci --prefix tests --no-audit --no-fund --ignore-scripts
 
 # The PDF edition: the single-page HTML build printed by headless Chromium, offline,
 # with vector charts. Written to _build/html/downloads/four-pillars.pdf.
@@ -43,8 +47,8 @@ pdf: .venv/.installed system-deps
 	$(PY) _ext/print_pdf.py
 
 # The whole test suite: strict build, data package, bad input, strict nbval,
-# built HTML and a real offline browser.
-test: .venv/.installed system-deps book pdf
+# built HTML, citations and the PDF read back, and a real offline browser with axe-core.
+test: .venv/.installed system-deps tests/node_modules/.package-lock.json book pdf
 	$(PY) -m pytest tests -q
 	$(PY) -m pytest --nbval notebooks book -q -p no:cacheprovider
 
