@@ -122,8 +122,6 @@ def test_pdf_repeats_no_screen_only_instructions_or_controls(pdf_text):
         assert screen_only not in text, f"the PDF prints the screen-only {screen_only!r}"
 
 
-@pytest.mark.xfail(reason="captions and the timeline's text in notebooks/ and book/*.ipynb still say 'hover' or "
-                          "'menus': their authors wrap those words in fp-screen-only (see CONTRIBUTING.md)")
 def test_pdf_captions_ask_for_nothing_a_page_cannot_do(pdf_text):
     found = re.findall(r"[^.]*\b(?:[Hh]over|[Cc]lick|menus? under the chart)\b[^.]*\.", flat(pdf_text))
     assert found == []
