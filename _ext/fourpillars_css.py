@@ -17,6 +17,7 @@ from pathlib import Path
 TRIMMED = ["_static/styles/pydata-sphinx-theme.css", "_static/styles/sphinx-book-theme.css", "_static/mystnb.*.css"]
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 NAMED = re.compile(r"[.#](-?[A-Za-z_][A-Za-z0-9_-]*)")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 NOT = re.compile(r":not\((?:[^()]|\([^()]*\))*\)")
 
 
@@ -52,7 +53,8 @@ def _split(prelude: str) -> list[str]:
 def trim(css: str, used: set[str]) -> str:
     import tinycss2
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    return _trim_rules(rules, used)
+    # tinycss2 writes strings unescaped; icon code points go back to the escapes the theme wrote.
+    return PRIVATE_USE.sub(lambda m: "\\%06x" % ord(m.group()), _trim_rules(rules, used))
 
 
 def _trim_rules(rules, used: set[str]) -> str:
