@@ -70,7 +70,7 @@ READ = """() => {
 WATCH_LIVE = """
 new MutationObserver(() => { for (const f of document.querySelectorAll('.fp-figure')) {
     if (!f.__liveAt && f.querySelector('.fp-chart svg, .fp-live svg')) f.__liveAt = performance.now(); } })
-  .observe(document.documentElement, {subtree: true, childList: true});
+  .observe(document, {subtree: true, childList: true});
 """
 
 
