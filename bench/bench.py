@@ -8,7 +8,9 @@
 - the China chapter and the heaviest page with charts: HTML size (<= 300 KB), total
   first-load bytes against the floor of the page's HTML plus the Vega bundle
   (target <= 1.5x), and the time until every chart is drawn in headless Chromium
-  (target: under 1 s after the load event; issue 2's floor 1.5 s).
+  (target: under 1 s after the load event; issue 2's floor 1.5 s);
+- every chapter on a phone on slow 4G, as Lighthouse measures mobile pages: LCP, CLS, first
+  chart and first-screen charts on screen (bench/phone.py, which also runs on its own).
 
 Build times are the faster of two runs. Usage: .venv/bin/python bench/bench.py   (or `make bench`). Writes bench/results/latest.json.
 """
@@ -119,7 +121,10 @@ def main() -> None:
         rows[rel] = {"html_kb": page.stat().st_size / 1000, "floor_bytes": sum(map(len, floor_files)),
                      "floor_gzip_bytes": sum(len(gzip.compress(b, 6)) for b in floor_files),
                      **page_metrics(html_dir, rel)}
+    import phone  # bench/phone.py: every chapter on a phone on a slow link (Lighthouse's mobile profile)
+    phone_rows = phone.measure(html_dir, phone.chapters(html_dir))
     result = {
+        "phone": phone_rows,
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {platform.machine()}, "
         f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {platform.python_version()}",
         "floor_build_s": floor, "clean_build_s": clean, "rebuild_s": rebuild, "rebuild_ratio": rebuild / clean, "nbval_s": nbval,
@@ -142,6 +147,8 @@ def main() -> None:
               f"{m['gzip_bytes'] / m['floor_gzip_bytes']:.2f}x (floor {m['floor_gzip_bytes'] / 1e6:.2f} MB) | <= 1.5x |")
         print(f"| {rel}: {m['charts']} charts drawn, from navigation start | {m['drawn_ms']:.0f} ms | | |")
         print(f"| {rel}: charts drawn, after the load event | {m['after_load_ms']:.0f} ms | | < 1000 ms |")
+    print()
+    print(phone.table(phone_rows))
 
 
 if __name__ == "__main__":

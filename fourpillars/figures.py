@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 from IPython.display import Markdown
 
+from . import layout
 from .sources import short_cite, source_line
 
 # One actor palette for the whole book: Okabe–Ito hues, colour-blind safe, each
@@ -169,14 +170,79 @@ class Figure:
                              "DataFrame the chart is built on (one table, source_id included)")
         self.source = source_line(rows)
 
+    @functools.cached_property
+    def variants(self) -> dict[str, tuple[dict, str]]:
+        """Each layout variant (see fourpillars.layout): its spec and its static drawing."""
+        return {v: layout.variant(self.spec, v) for v in layout.VARIANTS}
+
+    def live_spec(self) -> dict:
+        """The wide variant, a complete Vega-Lite spec, carrying the other variants (without
+        their copy of the data) under `usermeta`, for the page script to pick by screen width."""
+        wide = dict(self.variants["L"][0])
+        others = {v: {k: x for k, x in spec.items() if k not in ("datasets", "$schema")}
+                  for v, (spec, _) in self.variants.items() if v != "L"}
+        wide["usermeta"] = {"fourpillars": {"variants": others}}
+        return wide
+
+    def table_columns(self) -> list[tuple[str, str]]:
+        """The data table shows what the tooltips show, under the same headings."""
+        found: dict[str, str] = {}
+
+        def walk(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "tooltip" and isinstance(value, list):
+                        for t in value:
+                            if isinstance(t, dict) and t.get("field") in self.rows:
+                                found.setdefault(t["field"], t.get("title") or t["field"])
+                    else:
+                        walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+        walk(self.spec)
+        if not found:
+            found = {c: LABELS.get(c, c.replace("_", " ").capitalize()) for c in self.rows if not RAW.search(c)}
+        if "source" in self.rows:
+            found.setdefault("source", "Source")
+        return list(found.items())
+
+    def table_html(self) -> str:
+        columns = self.table_columns()
+
+        def cell(value) -> str:
+            if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+                return ""
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            if isinstance(value, float):
+                return f"{value:,.10g}"
+            return html.escape(str(value), quote=False)
+        head = "".join(f'<th scope="col">{html.escape(title)}</th>' for _, title in columns)
+        body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+                       for row in self.rows[[c for c, _ in columns]].itertuples(index=False, name=None))
+        return (f'<details class="fp-data"><summary id="{self.name}-data">Data table: the {len(self.rows)} rows this chart draws'
+                f'</summary><div class="fp-data-scroll" tabindex="0" role="region" aria-labelledby="{self.name}-data">'
+                f'<table class="fp-table"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{body}</tbody></table></div></details>')
+
     def html(self) -> str:
-        spec = json.dumps(self.spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        """The figure as a notebook output: its wide drawing (so JupyterLab and any offline
+        viewer show the chart), the narrow drawings in inert templates, the spec the page script
+        draws live, and the data table. The book's Sphinx extension moves drawings and spec out
+        into files under figures/."""
+        spec = json.dumps(self.live_spec(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         # Keep the JSON from closing its <script> element, whatever the data holds.
         spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         alt_text = html.escape(self.alt_text, quote=True)
+        drawings = {v: svg for v, (_, svg) in self.variants.items()}
+        narrow = "".join(f'<template class="fp-svg" data-variant="{v}">{drawings[v]}</template>'
+                         for v in layout.VARIANTS if v != "L")
         return (f'<div class="fp-figure" data-figure="{self.name}" data-rows="{self.rows_key}">'
-                f'<div class="fp-chart" role="{self.role}" aria-label="{alt_text}"></div>'
-                f'<script type="application/json" class="fp-spec">{spec}</script></div>')
+                f'<div class="fp-chart" role="{self.role}" aria-label="{alt_text}">'
+                f'<div class="fp-static" data-variant="L">{drawings["L"]}</div></div>{narrow}'
+                f'<script type="application/json" class="fp-spec">{spec}</script>'
+                f'{self.table_html()}</div>')
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), "text/plain": f"<Figure {self.name}: {self.alt_text}>"}
