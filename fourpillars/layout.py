@@ -18,8 +18,10 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import math
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -40,7 +42,9 @@ MIN_FONT = 11
 COMPOUND = ("facet", "hconcat", "vconcat", "concat", "repeat")
 FONT_KEYS = ("fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize")
 LIMIT_KEYS = ("labelLimit", "titleLimit")
+LEGEND_CHANNELS = ("color", "fill", "stroke", "shape", "opacity", "fillOpacity", "strokeDash", "size")
 CHAR = 0.58  # average glyph width as a share of the font size (sans-serif, mixed case), for wrapping
+BOLD_CHAR = 0.64  # the same for titles (semi-bold)
 
 
 def _walk(node, visit) -> None:
@@ -72,6 +76,10 @@ def _min_fonts(spec: dict) -> None:
             if isinstance(d.get(k), (int, float)) and d[k] < MIN_FONT:
                 d[k] = MIN_FONT
     _walk(spec, visit)
+    # Facet headers default to 10 px in Vega-Lite: give them the axes' size.
+    header = spec.setdefault("config", {}).setdefault("header", {})
+    for k in ("labelFontSize", "titleFontSize"):
+        header[k] = max(header.get(k, 12), MIN_FONT)
 
 
 def _reflow(node) -> None:
@@ -112,67 +120,105 @@ def _lines(text: str, chars: int) -> list[str]:
     return textwrap.wrap(text, max(chars, 8), break_long_words=False, break_on_hyphens=False) or [text]
 
 
-def _lookup(values: list[str], chars: int) -> tuple[str | None, int]:
-    """A Vega expression that shows each long value on several lines, and the most lines used."""
+def _lookup(values: list[str], chars: int, var: str = "datum.label") -> tuple[str | None, int]:
+    """A Vega expression that shows each long value on several lines, and the most lines used.
+    (A facet header's expression sees its value as `datum.value`; `datum.label` is not set there.)"""
     wrapped = {v: _lines(v, chars) for v in values if len(v) > chars}
     if not wrapped:
         return None, 1
     table = json.dumps(wrapped, ensure_ascii=True, separators=(",", ":"))
-    return f"{table}[datum.label] || datum.label", max(len(w) for w in wrapped.values())
+    return f"{table}[{var}] || {var}", max(len(w) for w in wrapped.values())
 
 
-def _wrap(spec: dict, width: int) -> None:
-    """Titles, axis and legend labels and facet headers that would not fit go onto more lines."""
-    axis_chars = int(width * 0.45 / (MIN_FONT * CHAR))
-    title_chars = int(width / (15 * CHAR))
-    text_chars = int(width / (12 * CHAR))
+# A string a label expression returns (after `?` or `:`), e.g. `datum.label == 'EU' ? 'EU (all member
+# states together)' : datum.label`; strings it compares against are left alone.
+RESULT_LITERAL = re.compile(r"""([?:]\s*)(['"])((?:(?!\2).)*)\2""")
+
+
+def _wrap_expr(expr: str, chars: int) -> str:
+    """A chart's own label expression with each long label it returns put on several lines."""
+    def lines(m):
+        text = m.group(3)
+        return m.group(0) if len(text) <= chars else m.group(1) + json.dumps(_lines(text, chars), ensure_ascii=True)
+    return RESULT_LITERAL.sub(lines, expr)
+
+
+def _label(holder: dict, key: str, values: list[str], chars: int, var: str = "datum.label") -> int:
+    """Wrap the labels of an axis, legend or header (`holder[key]`): the chart's own label
+    expression if it has one, else a look-up of its long values. Returns the most lines used."""
+    part = holder.get(key)
+    if part is None and key in holder:  # axis=None, legend=None: nothing drawn
+        return 1
+    part = dict(part or {})
+    if "labelExpr" in part:
+        part["labelExpr"] = _wrap_expr(part["labelExpr"], chars)
+        holder[key] = part
+        return 1
+    expr, n = _lookup(values, chars, var)
+    if expr:
+        part["labelExpr"] = expr
+        holder[key] = part
+    return n
+
+
+def _wrap(spec: dict, width: int, share: float = 1.0) -> None:
+    """Titles, axis and legend labels and facet headers that would not fit go onto more lines.
+    Each view wraps to the width it gets: side-by-side panels (hconcat, wrapped facets and
+    concats) share their parent's width. `share` < 1 wraps labels tighter still, for a second
+    try when a drawing comes out too wide (a top legend starts where the plot starts, to the
+    right of the y-axis labels)."""
     most = [1]
 
-    def wrap_title(holder, key, chars):
+    def wrap_title(holder, key, chars, sub_chars):
         title = holder.get(key)
         if isinstance(title, str) and len(title) > chars:
             holder[key] = _lines(title, chars)
         elif isinstance(title, dict):
-            for part, c in (("text", chars), ("subtitle", text_chars)):
+            for part, c in (("text", chars), ("subtitle", sub_chars)):
                 if isinstance(title.get(part), str) and len(title[part]) > c:
                     title[part] = _lines(title[part], c)
 
-    def visit(d):
-        if any(k in d for k in ("mark", "layer", *COMPOUND)):  # a view: its own title
-            wrap_title(d, "title", title_chars)
+    def encodings(d, avail):
+        axis_chars = int(avail * 0.45 * share / (MIN_FONT * CHAR))
+        text_chars = int(avail / (12 * CHAR))
+        legend_chars = int(width * 0.8 * share / (12 * CHAR))
         for channel, enc in (d.get("encoding") or {}).items():
             if not isinstance(enc, dict):
                 continue
-            wrap_title(enc, "title", text_chars)
+            wrap_title(enc, "title", text_chars, text_chars)
             field = enc.get("field")
-            if not isinstance(field, str) or enc.get("type") not in ("nominal", "ordinal"):
-                continue
-            if channel in ("y", "x"):
-                axis = enc.get("axis")
-                if axis is None or (isinstance(axis, dict) and "labelExpr" not in axis):
-                    expr, n = _lookup(_values(spec, field), axis_chars if channel == "y" else text_chars // 3)
-                    if expr:
-                        enc["axis"] = dict(axis or {}, labelExpr=expr)
-                        if channel == "y":
-                            most[0] = max(most[0], n)
-            elif channel in ("color", "fill", "shape", "opacity", "fillOpacity", "strokeDash", "size"):
-                legend = enc.get("legend", {})
-                if isinstance(legend, dict) and "labelExpr" not in legend:
-                    expr, _ = _lookup(_values(spec, field), int(width * 0.8 / (12 * CHAR)))
-                    if expr:
-                        enc["legend"] = dict(legend, labelExpr=expr)
-        facet = d.get("facet")
-        for enc in ([facet] if isinstance(facet, dict) and "field" in facet else
-                    [facet.get("row"), facet.get("column")] if isinstance(facet, dict) else []):
-            if isinstance(enc, dict) and isinstance(enc.get("field"), str):
-                header = enc.setdefault("header", {})
-                if "labelExpr" not in header:
-                    expr, _ = _lookup(_values(spec, enc["field"]), text_chars)
-                    if expr:
-                        header["labelExpr"] = expr
+            values = _values(spec, field) if isinstance(field, str) and enc.get("type") in ("nominal", "ordinal") else []
+            if channel == "y":
+                most[0] = max(most[0], _label(enc, "axis", values, axis_chars))
+            elif channel == "x":
+                _label(enc, "axis", values, max(8, text_chars // 3))
+            elif channel in LEGEND_CHANNELS:
+                _label(enc, "legend", values, legend_chars)
 
-    wrap_title(spec, "title", title_chars)
-    _walk(spec, visit)
+    def headers(facet, avail):
+        chars = int(avail * share / (12 * CHAR))
+        for enc in ([facet] if "field" in facet else [facet.get("row"), facet.get("column")]):
+            if isinstance(enc, dict) and isinstance(enc.get("field"), str):
+                enc.setdefault("header", {})
+                _label(enc, "header", _values(spec, enc["field"]), chars, "datum.value")
+
+    def view(d, avail):
+        if not isinstance(d, dict):
+            return
+        title_chars, text_chars = int(avail / (15 * BOLD_CHAR)), int(avail / (12 * CHAR))
+        if any(k in d for k in ("mark", "layer", *COMPOUND)):  # a view: its own title
+            wrap_title(d, "title", title_chars, text_chars)
+        encodings(d, avail)
+        panel = avail / max(1, _columns(d, spec)) if any(k in d for k in COMPOUND) else avail
+        if isinstance(d.get("facet"), dict):
+            headers(d["facet"], panel)
+        for key in ("layer", "hconcat", "vconcat", "concat"):
+            for child in d.get(key, []):
+                view(child, avail if key in ("layer", "vconcat") else panel)
+        if isinstance(d.get("spec"), dict):
+            view(d["spec"], panel)
+
+    view(spec, width)
     if most[0] > 1:  # rows of wrapped labels need room for their lines
         def grow(d):
             h = d.get("height")
@@ -189,7 +235,7 @@ def _stack_legends(spec: dict) -> None:
 def _one_column_legends(spec: dict) -> None:
     def visit(d):
         enc = d.get("encoding")
-        for channel in ("color", "fill", "shape", "opacity", "fillOpacity", "strokeDash", "size"):
+        for channel in LEGEND_CHANNELS:
             e = enc.get(channel) if isinstance(enc, dict) else None
             if isinstance(e, dict) and e.get("legend", {}) is not None:
                 legend = e.setdefault("legend", {})
@@ -198,16 +244,17 @@ def _one_column_legends(spec: dict) -> None:
     _walk(spec, visit)
 
 
-def _columns(spec: dict) -> int:
-    """How many panels stand side by side in a compound spec."""
+def _columns(spec: dict, top: dict | None = None) -> int:
+    """How many panels stand side by side in a compound spec (`top`: the spec holding the data)."""
+    top = top or spec
     if "hconcat" in spec:
         return len(spec["hconcat"])
     if "facet" in spec:
         facet = spec["facet"]
         if "field" in facet:
-            return max(1, min(spec.get("columns", 99), len(_values(spec, facet["field"])) or 1))
+            return max(1, min(spec.get("columns", 99), len(_values(top, facet["field"])) or 1))
         if "column" in facet:
-            return max(1, len(_values(spec, facet["column"]["field"])))
+            return max(1, len(_values(top, facet["column"]["field"])))
     if "concat" in spec:
         return max(1, min(spec.get("columns", 99), len(spec["concat"])))
     return 1
@@ -226,11 +273,18 @@ def _draw(spec: dict) -> tuple[str, float]:
 
 
 def _fit(spec: dict, width: int) -> tuple[dict, str, float]:
+    """Size the view (or each panel) so the whole drawing, axes, legends and labels included, is
+    `width` wide: a few drawings, each correcting the last by what it measured."""
     spec = copy.deepcopy(spec)
     if not any(k in spec for k in COMPOUND):
         spec["width"] = width
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
         out, actual = _draw(spec)
+        for _ in range(2):  # text drawn past the plot's edge is outside what fit-x fits
+            if actual <= width:
+                break
+            spec["width"] = round(spec["width"] - (actual - width))
+            out, actual = _draw(spec)
         return spec, out, actual
     columns, panels = _columns(spec), _panels(spec)
     guess = max(60, (width - 90) / columns - 20)
@@ -238,16 +292,20 @@ def _fit(spec: dict, width: int) -> tuple[dict, str, float]:
         if not isinstance(p.get("width"), (int, float)):
             p["width"] = guess
     out, actual = _draw(spec)
-    for _ in range(3):
-        if abs(actual - width) <= 2 or (actual <= width and all(p["width"] <= 60 for p in panels)):
+    nudge = 1
+    for _ in range(6):
+        if width - 2 * columns - 2 <= actual <= width or (actual <= width and all(p["width"] <= 60 for p in panels)):
             break
-        step = (width - actual) / columns
+        # rounded down, so never past the width; a step too small to move the drawing grows
+        step = math.floor((width - actual) / columns) * nudge
         for p in panels:
             p["width"] = max(40, round(p["width"] + step))
         before = actual
         out, actual = _draw(spec)
-        if actual == before and actual > width:  # something other than the panels sets the width
-            break
+        if actual == before:
+            if nudge > 8:  # something other than the panels sets the width
+                break
+            nudge *= 3
     return spec, out, actual
 
 
@@ -285,19 +343,28 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
     _min_fonts(base)
     if layout == "narrow":
         _reflow(base)
-    _wrap(base, width)
     if layout == "narrow":
         if "projection" in json.dumps(base) and isinstance(base.get("height"), (int, float)):
             base["height"] = round(base["height"] * width / 640)  # a map keeps its shape
     best = None
-    for squeeze in (None, _stack_legends, _one_column_legends):
-        if squeeze:
-            squeeze(base)
-        fitted, out, actual = _fit(base, width)
-        best = (fitted, out)
-        if actual <= width + 1:
+    # Labels wrapped for the width first; if the drawing is still too wide, legends stacked, then in
+    # one column, then every label wrapped tighter (never a smaller font).
+    for share, squeezes in ((1.0, (None, _stack_legends, _one_column_legends)), (0.7, (None,)), (0.5, (None,))):
+        wrapped = copy.deepcopy(base)
+        _wrap(wrapped, width, share)
+        for squeeze in squeezes:
+            if squeeze:
+                squeeze(wrapped)
+            fitted, out, actual = _fit(wrapped, width)
+            if best is None or actual < best[2]:
+                best = (fitted, out, actual)
+            if actual <= width:
+                break
+        if best[2] <= width:
             break
-    fitted, out = best
+        _stack_legends(base)
+        _one_column_legends(base)
+    fitted, out, _ = best
     if "$schema" in spec:
         fitted = {"$schema": spec["$schema"], **fitted}
     return fitted, out
