@@ -49,10 +49,7 @@ FIGURE_RE = re.compile(
     r'<div class="fp-figure" data-figure="(?P<name>fig-[a-z0-9-]+)" data-rows="(?P<rows>data-[a-z0-9]+)">'
     r'<div class="fp-chart" role="(?P<role>img|group)" aria-label="(?P<alt>[^"]*)">'
     r'<div class="fp-static" data-variant="L">(?P<wide><svg.*?</svg>)</div></div>'
-    r'(?P<narrow>(?:<template class="fp-svg" data-variant="[A-Z]">.*?</template>)*)'
-    r'<script type="application/json" class="fp-spec">(?P<spec>.*?)</script>'
-    r'(?P<table><details class="fp-data">.*?</details>)</div>', re.S)
-TEMPLATE_RE = re.compile(r'<template class="fp-svg" data-variant="([A-Z])">(.*?)</template>', re.S)
+    r'<script type="application/json" class="fp-spec">(?P<spec>.*?)</script></div>', re.S)
 
 
 def rows_csv(spec: dict, rows_key: str) -> str:
@@ -78,41 +75,69 @@ def export_png(svg_path: Path, png_path: Path) -> None:
     png_path.write_bytes(render.png(svg_path.read_text(encoding="utf-8"), scale=2))
 
 
+def pool(app) -> ProcessPoolExecutor:
+    """Two worker processes for vl-convert's work (it holds the GIL): the phone and tablet layouts
+    of each figure, started as soon as its page is read, and the PNG downloads."""
+    if not hasattr(app, "fp_pool"):
+        app.fp_pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        app.fp_jobs, app.fp_layouts = [], {}
+    return app.fp_pool
+
+
 def start_png(app, name: str, svg_path: Path, png_path: Path) -> None:
-    """Rasterising takes CPU and vl-convert holds the GIL, so PNGs are made in two worker
-    processes while Sphinx goes on writing pages."""
-    if not hasattr(app, "fp_exports"):
-        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        app.fp_exports = (pool, [])
-    pool, jobs = app.fp_exports
-    jobs.append((name, pool.submit(export_png, svg_path, png_path)))
+    app.fp_jobs.append((name, pool(app).submit(export_png, svg_path, png_path)))
+
+
+def start_layouts(app, doctree) -> None:
+    """As soon as a page is read, its figures' layouts are drawn in the workers, while Sphinx
+    goes on reading; the page is written with them later (layouts_of)."""
+    if app.builder.format != "html":
+        return
+    for node in doctree.findall(nodes.raw):
+        text = node.astext()
+        if "fp-figure" in text:
+            for match in FIGURE_RE.finditer(text):
+                key = (match["name"], match["spec"])
+                if key not in getattr(app, "fp_layouts", {}):
+                    app.fp_layouts[key] = pool(app).submit(drawings_of, match["spec"])
+
+
+def drawings_of(spec_text: str) -> dict:
+    from fourpillars.layout import drawings
+    return drawings(spec_text)
+
+
+def layouts_of(app, match: re.Match) -> dict:
+    job = getattr(app, "fp_layouts", {}).pop((match["name"], match["spec"]), None)
+    try:
+        return job.result() if job else drawings_of(match["spec"])
+    except Exception as error:
+        raise ExtensionError(f"drawing the layouts of figure {match['name']} failed: {error!r}") from error
 
 
 def finish_exports(app, exception) -> None:
     """Every figure's files exist before the build reports success; a failed export fails it."""
-    pool, jobs = getattr(app, "fp_exports", (None, []))
-    if pool is None:
+    if not hasattr(app, "fp_pool"):
         return
     try:
-        for name, job in jobs if exception is None else []:
+        for name, job in app.fp_jobs if exception is None else []:
             if (error := job.exception()) is not None:
                 raise ExtensionError(f"exporting figure {name} (PNG) failed: {error!r}") from error
     finally:
-        pool.shutdown(cancel_futures=True)
+        app.fp_pool.shutdown(cancel_futures=True)
 
 
-def export(app, match: re.Match) -> dict:
-    """Moves a figure's drawings and spec out of the page into figures/ (the page then loads
-    only the drawing its screen needs, and the spec when the live chart is drawn), and writes
-    the CSV of exactly the rows it draws. Returns each variant's drawing size."""
+def export(app, match: re.Match, drawn: dict) -> dict:
+    """Writes a figure's drawings and live spec to figures/ (the page then loads only the drawing
+    its screen needs, and the spec when the live chart is drawn), and the CSV of exactly the rows
+    it draws. Returns each variant's drawing size."""
     from fourpillars.render import svg_size
     name = match["name"]
     folder = Path(app.outdir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    spec = json.loads(match["spec"])
-    drawings = {"L": match["wide"], **dict(TEMPLATE_RE.findall(match["narrow"]))}
+    spec = drawn["live"]
     sizes = {}
-    for variant, svg in drawings.items():
+    for variant, svg in drawn["svg"].items():
         path = folder / (f"{name}.svg" if variant == "L" else f"{name}.{variant}.svg")
         changed = write_if_changed(path, svg)
         if variant == "L" and (changed or not (folder / f"{name}.png").exists()):
@@ -129,9 +154,12 @@ def export(app, match: re.Match) -> dict:
 
 def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
     """A figure on the page: its static drawing, the one variant the screen width picks, sized
-    so nothing moves; the page script later draws the same variant live over it."""
+    so nothing moves; the page script later draws the same variant live over it. Under it, the
+    rows it draws as a data table."""
+    from fourpillars.figures import data_table
     from fourpillars.layout import VARIANTS
-    sizes = export(app, match)
+    drawn = layouts_of(app, match)
+    sizes = export(app, match, drawn)
     name, base = match["name"], rel(docname, "figures")
     sources = "".join(f'<source media="{media}" srcset="{base}/{name}.{v}.svg" width="{sizes[v][0]}" '
                       f'height="{sizes[v][1]}">' for v, (_, _, media) in VARIANTS.items() if v != "L")
@@ -140,9 +168,10 @@ def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
     loading = "eager" if first else "lazy"
     picture = (f'<picture>{sources}<img src="{base}/{name}.svg" width="{width}" height="{height}" '
                f'alt="{match["alt"]}" loading="{loading}" decoding="async" elementtiming="{name}"></picture>')
+    table = data_table(name, json.loads(match["spec"]), match["rows"])
     return (f'<div class="fp-figure" data-figure="{name}" data-spec="{base}/{name}.vl.js">'
             f'<div class="fp-chart" role="{match["role"]}" aria-label="{match["alt"]}">{picture}</div>'
-            f'{match["table"]}</div>')
+            f'{table}</div>')
 
 
 def under_figure(app, name: str, docname: str) -> str:
@@ -181,6 +210,17 @@ def _unwanted(asset) -> bool:
     return "thebe" in text or "mathjax" in text
 
 
+PLAIN_TOKEN = re.compile(r'<span class="[npw]">([^<]*)</span>')
+CODE_BLOCK = re.compile(r'<div class="highlight"><pre>.*?</pre>', re.S)
+
+
+def plain_tokens(body: str) -> str:
+    """Pygments wraps every name, punctuation mark and space of the (hidden) code cells in its own
+    span, though the theme draws those three in the code's own colour, light and dark: unwrapped,
+    the code looks the same and a chapter page is some 70 KB lighter."""
+    return CODE_BLOCK.sub(lambda m: PLAIN_TOKEN.sub(r"\1", m.group(0)), body)
+
+
 def on_page(app, pagename, templatename, context, doctree) -> None:
     # Nothing may load from a CDN: drop sphinx-thebe's assets (which also declare their
     # globals twice, a console error) and MathJax (the single-page build adds it unasked).
@@ -199,6 +239,8 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
         media = json.dumps({v: m for v, (_, _, m) in VARIANTS.items()}, separators=(",", ":"))
         app.add_js_file("fourpillars-charts.js", priority=520, defer="defer",
                         **{"data-bundle": f"fourpillars/{bundle_name()}", "data-media": media})
+    if '<div class="highlight"><pre>' in (context.get("body") or ""):
+        context["body"] = plain_tokens(context["body"])
     if 'role="doc-biblioentry"' in (context.get("body") or ""):
         # sphinxcontrib-bibtex puts deprecated doc-biblioentry items in a role="list";
         # assistive technology expects list items there.
@@ -220,6 +262,7 @@ def on_config_inited(app, config) -> None:
 def setup(app):
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("doctree-read", start_layouts)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)
     app.connect("build-finished", finish_exports)

@@ -335,10 +335,28 @@ def variant(spec: dict, name: str) -> tuple[dict, str]:
     return fitted, out
 
 
+def _merge(into: dict, patch: dict) -> None:
+    """A figure's own changes for one layout: dicts merged key by key, lists item by item."""
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        elif isinstance(value, list) and isinstance(into.get(key), list):
+            for mine, theirs in zip(into[key], value):
+                if isinstance(mine, dict) and isinstance(theirs, dict):
+                    _merge(mine, theirs)
+        elif isinstance(value, str) and isinstance(into.get(key), dict) and key == "title":
+            into[key]["text"] = value
+        else:
+            into[key] = copy.deepcopy(value)
+
+
 def _variant(spec: dict, name: str) -> tuple[dict, str]:
     layout, width, _ = VARIANTS[name]
     base = copy.deepcopy(spec)
     base.pop("$schema", None)
+    # A figure may say what changes in a layout beyond these rules (the map zooms in on a phone):
+    # chart.properties(usermeta={"fourpillars": {"narrow": {...}}}), merged into its spec.
+    own = (base.pop("usermeta", None) or {}).get("fourpillars", {}).get(layout)
     _lift_limits(base)
     _min_fonts(base)
     if layout == "narrow":
@@ -346,6 +364,12 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
     if layout == "narrow":
         if "projection" in json.dumps(base) and isinstance(base.get("height"), (int, float)):
             base["height"] = round(base["height"] * width / 640)  # a map keeps its shape
+    if layout == "narrow":
+        # Legend entries in columns run past a narrow drawing's edge, where fit-x does not see
+        # them (the map's two-column status legend was cut at 272 px): one entry a line.
+        _one_column_legends(base)
+    if own:
+        _merge(base, own)
     best = None
     # Labels wrapped for the width first; if the drawing is still too wide, legends stacked, then in
     # one column, then every label wrapped tighter (never a smaller font).
@@ -367,4 +391,24 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
     fitted, out, _ = best
     if "$schema" in spec:
         fitted = {"$schema": spec["$schema"], **fitted}
-    return fitted, out
+    return fitted, render.compact(out)
+
+
+def live_spec(variants: dict[str, tuple[dict, str]]) -> dict:
+    """The wide variant, a complete Vega-Lite spec, carrying the other variants (without their
+    copy of the data) under `usermeta`, for the page script to pick by screen width."""
+    wide = dict(variants["L"][0])
+    others = {v: {k: x for k, x in spec.items() if k not in ("datasets", "$schema")}
+              for v, (spec, _) in variants.items() if v != "L"}
+    wide["usermeta"] = {"fourpillars": {"variants": others}}
+    return wide
+
+
+def drawings(spec_json: str) -> dict:
+    """What a book page needs from one figure's spec, as written in the notebook: each variant's
+    drawing and the live spec. Run by the Sphinx extension in its worker processes at build time
+    (the notebook itself holds only the wide drawing); each variant comes from the cache when the
+    kernel or an earlier build drew it."""
+    spec = json.loads(spec_json)
+    variants = {v: variant(spec, v) for v in VARIANTS}
+    return {"live": live_spec(variants), "svg": {v: out for v, (_, out) in variants.items()}}

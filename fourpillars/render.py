@@ -32,3 +32,27 @@ def svg_size(svg_text: str) -> tuple[float, float]:
     head = svg_text[:svg_text.index(">")]
     width, height = (float(re.search(rf'\b{k}="([\d.]+)"', head).group(1)) for k in ("width", "height"))
     return width, height
+
+
+TAG = re.compile(r'<(?:[^>"]|"[^"]*")*>')
+DROP = re.compile(r'\s(?:role|aria-roledescription|aria-label|aria-hidden|pointer-events)="[^"]*"|'
+                  r'\sclass="(?!marks")[^"]*"|\sopacity="1"')
+NUMBERS = re.compile(r'(\s(?:d|transform|x|y|x1|x2|y1|y2|width|height|points)=")([^"]*)"')
+LONG = re.compile(r"(\d+\.\d\d)\d+")
+
+
+def compact(svg_text: str) -> str:
+    """A static drawing without what only a live chart uses, about 40% smaller and drawn the same:
+    no ARIA roles or class names (an image's inside is not read out; the figure carries its text
+    alternative), the most common font named once on the root instead of on every text, coordinates
+    to 0.01 px. Only tags are touched, never the text a drawing shows."""
+    fonts = re.findall(r'\sfont-family="[^"]*"', svg_text)
+    common = max(set(fonts), key=fonts.count) if fonts else None
+
+    def tag(m):
+        t = DROP.sub("", m.group(0))
+        if common:
+            t = t.replace(common, "") if not t.startswith("<svg") else t.replace("<svg", "<svg" + common, 1)
+        return NUMBERS.sub(lambda n: n.group(1) + LONG.sub(r"\1", n.group(2)) + '"', t)
+    out = TAG.sub(tag, svg_text)
+    return out.replace('<path d="M0,0h0v0h0Z"/>', "")
