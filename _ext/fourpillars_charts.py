@@ -155,7 +155,9 @@ def export(app, match: re.Match, drawn: dict) -> dict:
 def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
     """A figure on the page: its static drawing, the one variant the screen width picks, sized
     so nothing moves; the page script later draws the same variant live over it. Under it, the
-    rows it draws as a data table."""
+    rows it draws as a data table. The text alternative is written once, as the drawing's alt;
+    the page script gives it to the chart's container (role img, or group for a chart with
+    controls) when the live chart hides the drawing."""
     from fourpillars.figures import data_table
     from fourpillars.layout import VARIANTS
     drawn = layouts_of(app, match)
@@ -170,8 +172,7 @@ def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
                f'alt="{match["alt"]}" loading="{loading}" decoding="async" elementtiming="{name}"></picture>')
     table = data_table(name, json.loads(match["spec"]), match["rows"])
     return (f'<div class="fp-figure" data-figure="{name}" data-spec="{base}/{name}.vl.js">'
-            f'<div class="fp-chart" role="{match["role"]}" aria-label="{match["alt"]}">{picture}</div>'
-            f'{table}</div>')
+            f'<div class="fp-chart" data-role="{match["role"]}">{picture}</div>{table}</div>')
 
 
 def under_figure(app, name: str, docname: str) -> str:

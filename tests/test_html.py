@@ -27,7 +27,7 @@ def figures(page: Path) -> list[dict]:
     out = []
     for name, body in FIGURE.findall(page.read_text(encoding="utf-8")):
         caption = re.search(r"<figcaption>(.*?)</figcaption>", body, re.S)
-        label = re.search(r'class="fp-chart" role="(?:img|group)" aria-label="([^"]*)"', body)
+        label = re.search(r'class="fp-chart" data-role="(?:img|group)"><picture>.*?<img [^>]*\balt="([^"]*)"', body, re.S)
         out.append({"name": name, "caption": text_of(caption.group(1)) if caption else "",
                     "alt": html.unescape(label.group(1)) if label else "",
                     "links": re.findall(r'<a href="([^"]+)" download>', body)})

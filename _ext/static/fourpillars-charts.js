@@ -113,6 +113,12 @@
         for (var i = 0; i < old.length - 1; i++) old[i].remove();
         figure.fpView = result;
         figure.fpVariant = variant;
+        // The drawing's text alternative moves to the container as the live chart hides the drawing.
+        var img = holder.querySelector("picture img");
+        if (img && holder.hasAttribute("data-role")) {
+          holder.setAttribute("role", holder.getAttribute("data-role"));
+          holder.setAttribute("aria-label", img.alt);
+        }
         holder.classList.add("fp-is-live");
         if (figure.getAttribute("data-drawn") !== "true") {
           figure.setAttribute("data-drawn", "true");
