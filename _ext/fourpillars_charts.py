@@ -85,7 +85,8 @@ def pool(app) -> ProcessPoolExecutor:
 
 
 def start_png(app, name: str, svg_path: Path, png_path: Path) -> None:
-    app.fp_jobs.append((name, pool(app).submit(export_png, svg_path, png_path)))
+    job = pool(app).submit(export_png, svg_path, png_path)  # creates app.fp_jobs on first use
+    app.fp_jobs.append((name, job))
 
 
 def start_layouts(app, doctree) -> None:
