@@ -1,0 +1,35 @@
+"""Sphinx extension: a figure cell's own drawing of its chart stays in the notebook.
+
+`fourpillars.figure()` draws the chart in its cell, so that a reader running the notebook
+(in JupyterLab, say) sees it there; the book shows the glued figure under its caption
+instead. This leaves those drawings off the pages, recognised by their text form
+`[notebook drawing of fig-...]`, and with them any cell output they leave empty. Everything
+else in the cell (claim records, say) stays. It runs as each page is read, before Sphinx
+collects the page's images, so the drawings are not copied into the HTML output either.
+"""
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+
+DRAWING = re.compile(r"^\[notebook drawing of fig-[a-z0-9-]+\]$")
+
+
+def _nb_element(name: str):
+    return lambda n: isinstance(n, nodes.container) and n.get("nb_element") == name
+
+
+def drop_notebook_drawings(app, doctree) -> None:
+    for bundle in list(doctree.findall(_nb_element("mime_bundle"))):
+        if any(part.get("mime_type") == "text/plain" and DRAWING.match(part.astext().strip())
+               for part in bundle.children):
+            bundle.parent.remove(bundle)
+    for output in list(doctree.findall(_nb_element("cell_code_output"))):
+        if not output.children:
+            output.parent.remove(output)
+
+
+def setup(app):
+    app.connect("doctree-read", drop_notebook_drawings, priority=400)  # before the image collector (500)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
