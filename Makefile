@@ -6,7 +6,7 @@ PY := .venv/bin/python
 JB := .venv/bin/jupyter-book
 STRICT := -n -W --keep-going
 
-.PHONY: book pdf test notebooks system-deps bench own-words own-words-index clean
+.PHONY: book pdf test notebooks lab system-deps bench own-words own-words-index clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -67,6 +67,12 @@ own-words: .venv/.installed
 
 own-words-index: .venv/.installed
 	$(PY) tests/fixtures/build_own_words_index.py
+
+# Re-run the chapters in JupyterLab, offline: writes the reader's copy of every notebook
+# (MyST citations, figure numbers and captions as plain Markdown) to _build/lab/ and opens
+# JupyterLab there. A copy you have edited is kept, never overwritten.
+lab: .venv/.installed
+	$(PY) -m fourpillars.reader
 
 bench: .venv/.installed system-deps
 	$(PY) bench/bench.py
