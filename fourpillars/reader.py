@@ -49,7 +49,6 @@ OUT = ROOT / "_build" / "lab"
 SETTINGS = ROOT / "_build" / "lab-settings"
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 MANIFEST = ".generated.json"  # copy path -> sha256 of the bytes written, to spot a reader's edits
-GLUE_PREFIX = "application/papermill.record/"
 
 ROLE_RE = re.compile(r"\{([a-z][a-z:-]*)\}`([^`]*)`")
 # A fenced directive: ```{name} argument, then :option: lines, then the body, then the fence.
