@@ -16,7 +16,8 @@ markdown cells say in plain Markdown what the book prints:
 - {doc}`../book/contested` -> a link to that page's notebook (or its title);
 - {claim}`id` -> the book's check mark (the check itself is a cell of the notebook);
 - a {note} (or other admonition) -> a quoted paragraph; a link to a page of the book that is
-  not a notebook -> its text (JupyterLab cannot open the page).
+  not a notebook -> its text (JupyterLab cannot open the page); the claims ledger, which only
+  the build can assemble -> where to find it in the built book.
 
 Code cells are copied unchanged, outputs included (the charts are images, which JupyterLab
 shows before the reader runs anything); a cell the book folds (`hide-input`) is folded in
@@ -35,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import string
 import sys
 from pathlib import Path
 
@@ -56,6 +58,9 @@ DIRECTIVE_RE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z][a-z:-]*)\}[ 
                           r"(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
 TARGET_RE = re.compile(r"^\([A-Za-z0-9_-]+\)=[ \t]*\n", re.M)  # (label)= lines: targets only
 PAGE_LINK_RE = re.compile(r"\[([^\]]+)\]\((?!https?:|#)[^)\s]+\.md(?:#[^)\s]*)?\)")  # [text](page.md)
+# Directives whose content only the build can make: the reader's copy says where to find it.
+BUILT_ONLY = {"fourpillars-claims-ledger": "The ledger itself, every checked claim of the book with its sentences, "
+              "rows and test, is assembled by the build: after `make book`, open `_build/html/book/claims.html`."}
 ADMONITIONS = {"note": "Note", "warning": "Warning", "important": "Important", "tip": "Tip", "caution": "Caution",
                "attention": "Attention", "seealso": "See also", "admonition": "Note"}
 CAPTION_RE = re.compile(r"^(`{3,}|:{3,})\{(?:glue:)?figure\}[ \t]*\S+[^\n]*\n(?::[a-z-]+:[^\n]*\n)*", re.M)
@@ -91,10 +96,11 @@ def doc_markdown(path: Path) -> str:
 
 
 def figure_numbers(root: Path = ROOT) -> dict[str, str]:
-    """Figure name -> its number as the book prints it: "3.2" in the third numbered chapter,
-    a running "1", "2", ... in documents outside the numbered parts (Sphinx's numfig)."""
+    """Figure name -> its number as the book prints it: "3.2" in the third numbered chapter;
+    on pages outside the numbered chapters, like an appendix, one letter per page with figures
+    in the order of the contents ("A.1", "B.1"; _ext/fourpillars_cite.py numbers them so)."""
     numbers: dict[str, str] = {}
-    chapter = unnumbered = 0
+    chapter, letters = 0, iter(string.ascii_uppercase)
     for docname, numbered in toc_documents(root):
         path = doc_path(docname, root)
         if path is None:
@@ -102,12 +108,9 @@ def figure_numbers(root: Path = ROOT) -> dict[str, str]:
         chapter += numbered
         names = re.findall(r"^:name:[ \t]*(\S+)", "\n".join(m.group(0) + "\n" for m in CAPTION_RE.finditer(
             doc_markdown(path))), re.M)
+        prefix = str(chapter) if numbered else (next(letters) if names else "")
         for i, name in enumerate(names, 1):
-            if numbered:
-                numbers[name] = f"{chapter}.{i}"
-            else:
-                unnumbered += 1
-                numbers[name] = str(unnumbered)
+            numbers[name] = f"{prefix}.{i}"
     return numbers
 
 
@@ -242,6 +245,8 @@ class Rewriter:
             text = DIRECTIVE_RE.sub(self.directive, body.strip())
             title = arg or ADMONITIONS[name]
             return "\n".join("> " + line if line else ">" for line in f"**{title}.** {text}".split("\n"))
+        if name in BUILT_ONLY:
+            return f"> {BUILT_ONLY[name]}"
         if name != "glue:figure":
             raise MarkupError(f"{self.nb_path.name}: the reader's copy does not know the directive {{{name}}}")
         lines = body.split("\n")
