@@ -4,8 +4,8 @@
 (in JupyterLab, say) sees it there; the book shows the glued figure under its caption
 instead. So this
 
-- sets FOURPILLARS_BUILD=book for the kernels the build starts, and figure() then does not draw
-  (vl-convert takes about 0.3 s a figure, and a second to start in each kernel);
+- sets FOURPILLARS_CELL_DRAWINGS=off for the kernels the build starts, and figure() then does
+  not draw (vl-convert takes about 0.3 s a figure, and a second to start in each kernel);
 - leaves off the pages any drawing the build finds all the same (from outputs executed
   elsewhere), recognised by its text form `[notebook drawing of fig-...]`, and any cell output
   that leaves empty. Everything else in the cell (claim records, say) stays. This runs as each
@@ -36,6 +36,6 @@ def drop_notebook_drawings(app, doctree) -> None:
 
 
 def setup(app):
-    os.environ["FOURPILLARS_BUILD"] = "book"  # inherited by the notebook kernels myst-nb starts
+    os.environ["FOURPILLARS_CELL_DRAWINGS"] = "off"  # inherited by the notebook kernels the build starts
     app.connect("doctree-read", drop_notebook_drawings, priority=400)  # before the image collector (500)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

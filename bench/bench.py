@@ -25,6 +25,7 @@ import functools
 import gzip
 import http.server
 import json
+import os
 import platform
 import resource
 import shutil
@@ -132,6 +133,7 @@ def trivial_copy() -> Path:
 
 
 def main() -> None:
+    os.environ["FOURPILLARS_CELL_DRAWINGS"] = "off"  # as `make test` runs nbval: no cell drawings
     # Builds are timed twice and the faster run kept: a stray disk flush or a busy neighbour
     # on a 2-core machine moves one run by seconds, and the minimum is the least noisy estimate.
     floor_copy = trivial_copy()

@@ -148,8 +148,8 @@ def theme() -> alt.theme.ThemeConfig:
 # than SVG: vl-convert lays text out with its own fonts, which a PNG keeps, while an SVG is
 # drawn with the viewer's fonts (JupyterLab cut the axis labels of Fig. 3.8 where those were
 # wider); JupyterLab fits an image to the notebook's width, not an SVG; and an image shows in
-# a notebook that is not trusted. At one pixel per point, as a notebook shows it: twice that
-# (ppi=144) is sharper on dense screens but makes the committed notebooks 2.5 times larger.
+# a notebook that is not trusted. At one pixel per point, as a notebook shows it (ppi=144 is
+# sharper on dense screens, and 2.5 times the bytes).
 alt.renderers.enable("png")
 
 
@@ -270,12 +270,13 @@ def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: st
     """Build and glue a figure, and draw `chart` in the cell for a reader running the notebook.
 
     The book shows the figure once, where the prose places its {glue:figure}: the cell's own
-    drawing is for JupyterLab. The book's build does not draw it (_ext/fourpillars_notebook.py sets
-    FOURPILLARS_BUILD=book for its kernels; drawing costs about 0.3 s a figure) and leaves any drawn
-    one off the page. Returns nothing on purpose: a returned object would be displayed once more
-    when the call ends a cell."""
+    drawing is for a person running the notebook (in JupyterLab, say). Batch runs set
+    FOURPILLARS_CELL_DRAWINGS=off and get none: the book's build (_ext/fourpillars_notebook.py,
+    which also leaves any drawing off the page), `make notebooks`, so that the committed
+    notebooks stay small, and nbval, which compares with them. Returns nothing on purpose: a
+    returned object would be displayed once more when the call ends a cell."""
     Figure(chart, rows, name, alt_text, interactive).glue()
-    if os.environ.get("FOURPILLARS_BUILD") != "book":  # the book's build would only drop the drawing
+    if os.environ.get("FOURPILLARS_CELL_DRAWINGS", "on") != "off":
         display(NotebookDrawing(chart, name))
 
 

@@ -19,8 +19,8 @@ markdown cells say in plain Markdown what the book prints:
   not a notebook -> its text (JupyterLab cannot open the page); the claims ledger, which only
   the build can assemble -> where to find it in the built book.
 
-Code cells are copied unchanged, outputs included (the charts are images, which JupyterLab
-shows before the reader runs anything); a cell the book folds (`hide-input`) is folded in
+Code cells are copied unchanged, outputs included (a figure cell draws its chart when it runs;
+the committed notebooks hold no drawing); a cell the book folds (`hide-input`) is folded in
 JupyterLab too. Markup this module does not know is an error, never passed through raw.
 
 A copy the reader has edited is never overwritten: when its chapter changes it is kept
@@ -357,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     copies = write_copies()
     print(f"reader's copies of {len(copies)} notebooks in {OUT.relative_to(ROOT)}/")
     if not args.copies_only:
+        os.environ.pop("FOURPILLARS_CELL_DRAWINGS", None)  # the reader's kernels draw the charts
         cmd = lab_command(port=args.port, browser=not args.no_browser)
         sys.stdout.flush()
         os.execv(cmd[0], cmd)
