@@ -195,7 +195,8 @@ class Rewriter:
 
     def glued(self, name: str, mime: str) -> str:
         if name not in self.glue:
-            raise MarkupError(f"{self.nb_path.name}: nothing is glued under '{name}'")
+            raise MarkupError(f"{self.nb_path.name}: nothing is glued under '{name}' in the committed outputs; "
+                              "re-execute the notebooks (`make notebooks`)")
         bundle = self.glue[name]
         if mime == "text/markdown" and mime in bundle:
             return bundle[mime].strip()
