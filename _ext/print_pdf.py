@@ -164,14 +164,26 @@ def main() -> None:
                             display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
                             margin={"top": "18mm", "bottom": "20mm", "left": "16mm", "right": "16mm"})
 
+        def printed_with_destinations() -> tuple[bytes, dict[str, int]]:
+            # Seen here with Chromium 156: of two prints of one page in a row, the second can lack
+            # some named destinations (538 in one print, 379 in the next, 538 in the third), which
+            # would leave internal links dangling. Print again until each target is there.
+            for attempt in range(4):
+                out = pdf()
+                try:
+                    return out, page_numbers(out, targets)
+                except RuntimeError:
+                    if attempt == 3:
+                        raise
+
         targets = page.eval_on_selector_all(".fp-print-contents a", "as => as.map(a => a.hash.slice(1))")
-        numbers = page_numbers(pdf(), targets)
+        _, numbers = printed_with_destinations()
         page.evaluate("""numbers => document.querySelectorAll('.fp-print-contents a').forEach(a =>
             a.querySelector('.fp-toc-page').textContent = numbers[a.hash.slice(1)])""", numbers)
-        printed = pdf()
+        printed, again = printed_with_destinations()
         # The numbers are as wide as their placeholder, so the second print keeps every page
         # where the first put it; check rather than trust.
-        if page_numbers(printed, targets) != numbers:
+        if again != numbers:
             raise RuntimeError("filling in the contents moved the pages; the placeholder is too narrow")
         browser.close()
     httpd.shutdown()

@@ -15,6 +15,7 @@ from fourpillars import citation
 from fourpillars.data import ROOT
 
 BOOK = citation.read_book()
+ED = BOOK.edition_text.replace(" edition", " ed.")  # "2nd ed.", as APA and Chicago write it
 
 PDF = ROOT / "_build" / "html" / "downloads" / "four-pillars.pdf"
 
@@ -71,7 +72,7 @@ def test_pdf_opens_with_a_title_page(pdf_pages):
     first = flat(pdf_pages[0])
     released = f"{BOOK.edition_text.capitalize()}, released 22 November 2026"  # CITATION.cff: 2026-11-22
     for needed in (flat(BOOK.title), BOOK.author_text, released, BOOK.license, BOOK.url, BOOK.pdf_url,
-                   "How to cite this book", f"{BOOK.author_text}. ({BOOK.year}). {flat(BOOK.title)} (1st ed.)."):
+                   "How to cite this book", f"{BOOK.author_text}. ({BOOK.year}). {flat(BOOK.title)} ({ED})."):
         assert needed in first, f"the title page lacks {needed!r}"
 
 
