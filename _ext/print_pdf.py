@@ -158,6 +158,21 @@ def main() -> None:
         if charts:
             page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'", timeout=120000)
         page.emulate_media(media="print")
+        # The page prints each figure's static drawing; load the ones below the fold now.
+        page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=120000)
+        # A figure is kept whole on its page. One taller than a page (the Serbia-Russia timeline
+        # is about three) is scaled down to fit it: Chromium can neither break an image across
+        # pages cleanly nor let it overflow without covering its caption. It stays vector, so a
+        # reader can zoom in, and its caption says so.
+        page.evaluate("""() => document.querySelectorAll('.fp-chart img').forEach(img => {
+            if (img.getBoundingClientRect().height > 900) {
+                img.style.maxHeight = '225mm'; img.style.width = 'auto'; img.style.margin = '0 auto';
+                const note = document.createElement('p');
+                note.className = 'fp-print-note';
+                note.textContent = 'Reduced to fit the page; zoom in, or see the online edition for the full-size figure.';
+                img.closest('.fp-chart').after(note);
+            }})""")
 
         def pdf() -> bytes:
             return page.pdf(format="A4", print_background=True, outline=True, tagged=True,
