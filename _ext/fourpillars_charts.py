@@ -38,13 +38,24 @@ def bundle_name() -> str:
     return f"vega-bundle-{vlc.get_vega_version()}-{vlc.get_vegalite_versions()[-1]}-{vlc.get_vega_embed_version()}.js"
 
 
-def write_bundle(outdir: Path) -> None:
+def write_bundle(app) -> None:
+    """Write the bundle unless the file holds exactly what was last written: a torn or edited
+    copy is replaced. (Making the bundle takes vl-convert ~5 s, so the digest of what was
+    written is kept beside Sphinx's environment rather than the bundle remade to compare.)"""
+    import hashlib
     import vl_convert as vlc
-    target = outdir / "_static" / "fourpillars" / bundle_name()
-    if target.exists():
+    target = Path(app.outdir) / "_static" / "fourpillars" / bundle_name()
+    record = Path(app.doctreedir) / f"{bundle_name()}.sha256"
+    digest = lambda data: hashlib.sha256(data).hexdigest()
+    if target.exists() and record.exists() and digest(target.read_bytes()) == record.read_text():
         return
+    data = ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("(function () {\n" + vlc.javascript_bundle() + "\n})();\n", encoding="utf-8")
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(data)
+    partial.replace(target)  # a killed build leaves the old file or the new one, never half of one
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(digest(data))
 
 # --- Figure exports ----------------------------------------------------------------
 
@@ -153,7 +164,12 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
 
 def on_builder_inited(app) -> None:
     if app.builder.format == "html":
-        write_bundle(Path(app.outdir))
+        write_bundle(app)
+        # myst-nb copies its stylesheet only when the build ends, and Sphinx adds ?v=<checksum>
+        # to links of files already in the output: a clean build linked it without one, every
+        # later build with one. Copied before any page is written, every build links it alike.
+        from myst_nb.sphinx_ext import add_global_html_resources
+        add_global_html_resources(app, None)
 
 
 def on_config_inited(app, config) -> None:
