@@ -72,6 +72,8 @@ def rows_csv(spec: dict, rows_key: str) -> str:
 def export(spec: dict, name: str, rows_key: str, outdir: Path) -> None:
     """Write the figure's files, skipping the slow image renders when nothing changed."""
     import vl_convert as vlc
+    from fourpillars import fonts
+    fonts.register()  # draw with the book's own fonts, never the machine's
     folder = outdir / "figures"
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(spec, sort_keys=True, indent=1, ensure_ascii=False)
@@ -165,6 +167,8 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
 def on_builder_inited(app) -> None:
     if app.builder.format == "html":
         write_bundle(app)
+        from fourpillars import fonts
+        fonts.web_fonts(Path(app.outdir) / "_static" / "fourpillars" / "fonts")
         # myst-nb copies its stylesheet only when the build ends, and Sphinx adds ?v=<checksum>
         # to links of files already in the output: a clean build linked it without one, every
         # later build with one. Copied before any page is written, every build links it alike.

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 from IPython.display import Markdown
 
+from .fonts import FONT_STACK
 from .sources import source_line
 
 # One actor palette for the whole book: Okabe–Ito hues, colour-blind safe, each
@@ -40,7 +41,8 @@ def actor_scale(domain: list[str] | None = None) -> alt.Scale:
 
 @alt.theme.register("fourpillars", enable=True)
 def theme() -> alt.theme.ThemeConfig:
-    font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+    # The book's own typeface (fourpillars/fonts.py), so exports match on every machine.
+    font = FONT_STACK
     return alt.theme.ThemeConfig({
         "config": {
             # The chart's container carries its text alternative (role img + aria-label); marks
@@ -51,9 +53,11 @@ def theme() -> alt.theme.ThemeConfig:
             "view": {"stroke": None, "continuousWidth": 640},
             "title": {"anchor": "start", "fontSize": 15, "fontWeight": 600, "subtitleFontSize": 12,
                       "subtitleColor": "#444444", "offset": 10},
-            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
+            # Titles at 600, the weight the book's font ships (not Vega's default bold, 700).
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333", "titleFontWeight": 600,
                      "titleColor": "#333333", "gridColor": "#e6e6e6", "domainColor": "#888888"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top", "titleFontWeight": 600},
+            "header": {"titleFontWeight": 600},
             "range": {"category": list(PALETTE.values())},
         }
     })

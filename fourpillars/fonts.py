@@ -1,0 +1,108 @@
+"""The one typeface of the charts, wherever they are drawn: on screen, in the SVG and PNG
+exports, and in the PDF.
+
+vl-convert draws text with the fonts it finds on the machine, so the same chart came out
+differently once a package (chromium brings fonts-liberation) added fonts. The charts therefore
+name a family that no system carries, FAMILY, made here from Source Sans 3 (installed from
+PyPI as fontpkg-source-sans-3, pinned): cut to the characters the book writes (Latin with
+Latin Extended-A for names such as Vučić and Đukanović, and typographic punctuation), fixed at
+the two weights the charts use, and renamed, as the font's licence (OFL, reserved name
+"Source") asks of a modified copy. Every character a chart shows is in it, so no glyph falls
+back to a system font.
+
+    FAMILY, FONT_STACK   the family name, and the font stack the altair theme and the CSS use
+    register()           makes vl-convert draw with these fonts (idempotent); call it before
+                         every vl-convert conversion
+    web_fonts(folder)    writes the WOFF2 files that the book's CSS serves to browsers
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from functools import lru_cache
+from pathlib import Path
+
+FAMILY = "Four Pillars Sans"
+# On screen the browser falls back to the rest of the stack only until the web font arrives.
+FONT_STACK = f"'{FAMILY}', system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+WEIGHTS = {400: "Regular", 600: "SemiBold"}  # the theme draws titles at 600, everything else at 400
+# Basic Latin, Latin-1 (× · °), Latin Extended-A (č ć ž š đ ...), Romanian comma-below letters,
+# then dashes, quotes, daggers, bullet, ellipsis, narrow no-break space, per mille, primes,
+# angle quotes, euro, trade mark, arrows, minus and ≤ ≥.
+CHARACTERS = "".join(map(chr, [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x218, 0x21C)])) + \
+    "‐‑‒–—―‘’‚“”„†‡•…\u202f‰′″‹›€™←↑→↓−≤≥"
+CACHE = Path(__file__).resolve().parents[1] / "_build" / "fonts"
+
+
+def _source() -> Path:
+    import fontpkg_source_sans_3
+    return fontpkg_source_sans_3.ROOT / "files" / "SourceSans3[wght].ttf"
+
+
+def _key() -> str:
+    """Names the cache folder after everything the fonts are made from."""
+    made_from = _source().read_bytes() + repr((FAMILY, WEIGHTS, CHARACTERS)).encode() + Path(__file__).read_bytes()
+    return hashlib.sha256(made_from).hexdigest()[:16]
+
+
+def _make(weight: int):
+    """One static, subset, renamed instance of the variable source font."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+    # recalcTimestamp=False: the same input gives the same bytes, build after build.
+    font = TTFont(_source(), recalcTimestamp=False)
+    options = subset.Options(name_IDs=[0, 13, 14], name_languages=[0x409], notdef_outline=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=CHARACTERS)
+    subsetter.subset(font)  # cut first: instancing the whole font takes ~20 s, the cut one ~0.5 s
+    font = instancer.instantiateVariableFont(font, {"wght": weight})
+    style = WEIGHTS[weight]
+    names = {1: FAMILY if style == "Regular" else f"{FAMILY} {style}", 2: "Regular",
+             4: f"{FAMILY} {style}", 6: f"FourPillarsSans-{style}", 16: FAMILY, 17: style}
+    for name_id, text in names.items():
+        font["name"].setName(text, name_id, 3, 1, 0x409)
+    return font
+
+
+def _write(path: Path, font, flavor: str | None = None) -> None:
+    font.flavor = flavor
+    buffer = io.BytesIO()
+    font.save(buffer)
+    # Written whole, then moved into place: two processes making the fonts at once both
+    # leave a complete file.
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_bytes(buffer.getvalue())
+    partial.replace(path)
+
+
+@lru_cache(maxsize=None)
+def font_dir() -> Path:
+    """The folder of TTF files vl-convert draws with, made on first use (about 2 s)."""
+    folder = CACHE / _key()
+    for weight, style in WEIGHTS.items():
+        path = folder / f"FourPillarsSans-{style}.ttf"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            _write(path, _make(weight))
+    return folder
+
+
+@lru_cache(maxsize=None)
+def register() -> None:
+    """Make vl-convert draw text with the book's fonts. Call before every conversion;
+    the work is done once per process."""
+    import vl_convert as vlc
+    vlc.register_font_directory(str(font_dir()))
+
+
+def web_fonts(folder: Path) -> dict[int, Path]:
+    """Write the WOFF2 files for browsers into `folder`: weight -> file."""
+    from fontTools.ttLib import TTFont
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for weight, style in WEIGHTS.items():
+        out[weight] = folder / f"FourPillarsSans-{style}.woff2"
+        _write(out[weight], TTFont(font_dir() / f"FourPillarsSans-{style}.ttf", recalcTimestamp=False), "woff2")
+    return out
