@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fontTools.ttLib import TTFont
 
 from fourpillars import fonts
