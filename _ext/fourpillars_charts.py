@@ -60,12 +60,21 @@ def write_bundle(app) -> None:
 # --- Figure exports ----------------------------------------------------------------
 
 def rows_csv(spec: dict, rows_key: str) -> str:
+    """The figure's rows as CSV, written as the data package writes them (booleans true/false).
+    A text cell a spreadsheet would run as a formula stops the build: the loader refuses them in
+    the data, so one here was made by a chapter's code."""
+    from fourpillars.data import FORMULA_START
     values = spec["datasets"][rows_key]
     columns = list(dict.fromkeys(k for row in values for k in row))
+    for row in values:
+        for column, value in row.items():
+            if isinstance(value, str) and re.match(FORMULA_START, value):
+                raise ValueError(f"column '{column}': {value[:80]!r} would run as a formula in a spreadsheet; "
+                                 "expected text that does not start with = + @, a space or - followed by a non-digit")
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(values)
+    writer.writerows({k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()} for row in values)
     return out.getvalue()
 
 

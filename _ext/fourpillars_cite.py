@@ -98,6 +98,11 @@ class BookCitation(SphinxDirective):
 
 
 def on_page(app, pagename, templatename, context, doctree) -> None:
+    # The theme prints the title (sidebar) and the author (footer) as HTML, unescaped: give the
+    # templates them escaped, as Markup, so those that do escape them do not escape them twice.
+    from markupsafe import Markup
+    context["docstitle"] = Markup.escape(app.config.fp_book.title)
+    context["author"] = Markup.escape(app.config.fp_book.author_text)
     if pagename.startswith(CHAPTER_DIR) and doctree is not None:
         add_chapter_citation(app, pagename, context)
 
@@ -109,9 +114,10 @@ def on_config_inited(app, config) -> None:
     config.project = config.html_title = book.title
     config.author = book.author_text
     config.copyright = f"{book.year}, {book.author_text}"
+    e = html.escape
     config.html_theme_options["extra_footer"] = (
-        f'<p class="fp-edition">Edition {book.version}, released {book.date}. '
-        f'Text, figures and data: {book.license}.</p>')
+        f'<p class="fp-edition">Edition {e(book.version)}, released {e(book.date)}. '
+        f'Text, figures and data: {e(book.license)}.</p>')
 
 
 def setup(app):

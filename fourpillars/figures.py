@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 from IPython.display import Markdown
 
+from .escape import markdown_text
 from .fonts import FONT_STACK
 from .sources import source_line
 
@@ -109,7 +110,7 @@ class Figure:
         """Store the chart and its source line for a {glue:figure} in the notebook's prose."""
         from myst_nb import glue
         glue(self.name, self, display=False)
-        glue(f"{self.name}-source", Markdown(self.source), display=False)
+        glue(f"{self.name}-source", Markdown(markdown_text(self.source)), display=False)
 
 
 def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,
