@@ -121,6 +121,22 @@ def finish_exports(app, exception) -> None:
         pool.shutdown(cancel_futures=True)
 
 
+def unexported(app, env, added, changed, removed) -> list[str]:
+    """A page written by a build that was killed (or failed) while drawing its figures has no
+    complete exports, and a later build, finding the page up to date, would neither write nor
+    draw it again: such pages are read again. (A figure's .vl.json is written last.)"""
+    if app.builder.name != "html":  # the single-page build writes, and draws, everything each time
+        return []
+    out = Path(app.outdir)
+    stale = []
+    for docname in sorted(env.found_docs - set(added) - set(changed)):
+        page = out / f"{docname}.html"
+        names = re.findall(r'data-figure="(fig-[a-z0-9-]+)"', page.read_text(encoding="utf-8")) if page.exists() else []
+        if any(not (out / "figures" / f"{name}.vl.json").exists() for name in names):
+            stale.append(docname)
+    return stale
+
+
 def under_figure(app, name: str, docname: str) -> str:
     base = rel(docname, "figures")
     links = [(f"{base}/{name}.csv", "data (CSV)"), (f"{base}/{name}.svg", "SVG"), (f"{base}/{name}.png", "PNG")]
@@ -195,6 +211,7 @@ def on_config_inited(app, config) -> None:
 def setup(app):
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("env-get-outdated", unexported)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)
     app.connect("build-finished", finish_exports)
