@@ -6,7 +6,7 @@ PY := .venv/bin/python
 JB := .venv/bin/jupyter-book
 STRICT := -n -W --keep-going
 
-.PHONY: book pdf test notebooks system-deps bench clean
+.PHONY: book pdf test notebooks system-deps bench own-words own-words-index clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -32,10 +32,14 @@ _build/.inputs: .venv/.installed CITATION.cff $(wildcard data/* data/geo/* fourp
 	mkdir -p _build && touch $@
 
 # Debian's chromium for the browser tests and the PDF (never a browser download),
-# and poppler-utils for reading the PDF back in the tests.
+# poppler-utils for reading the PDF back in the tests, and npm for the accessibility audit.
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v npm >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils npm >/dev/null; }
+
+# The current axe-core for the accessibility audit, at the version pinned in tests/package-lock.json.
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json | system-deps
+	npm ci --prefix tests --no-audit --no-fund --ignore-scripts
 
 # The PDF edition: the single-page HTML build printed by headless Chromium, offline,
 # with vector charts. Written to _build/html/downloads/four-pillars.pdf.
@@ -45,8 +49,8 @@ pdf: .venv/.installed _build/.inputs system-deps
 	$(PY) _ext/print_pdf.py
 
 # The whole test suite: strict build, data package, bad input, strict nbval,
-# built HTML and a real offline browser.
-test: .venv/.installed system-deps book pdf
+# built HTML, citations and the PDF read back, and a real offline browser with axe-core.
+test: .venv/.installed system-deps tests/node_modules/.package-lock.json book pdf
 	$(PY) -m pytest tests -q
 	$(PY) -m pytest --nbval notebooks book -q -p no:cacheprovider
 
@@ -56,6 +60,15 @@ notebooks: .venv/.installed
 	$(PY) -m fourpillars
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb book/*.ipynb
+
+# The sentences that copy or closely paraphrase a core source (tests/test_own_words.py),
+# and the fingerprint index of ../shared that the test reads: rebuild and commit it when a
+# source or a rule in fourpillars/ownwords.py changes.
+own-words: .venv/.installed
+	$(PY) -m fourpillars.ownwords
+
+own-words-index: .venv/.installed
+	$(PY) tests/fixtures/build_own_words_index.py
 
 bench: .venv/.installed system-deps
 	$(PY) bench/bench.py

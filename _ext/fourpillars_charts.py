@@ -22,7 +22,7 @@ from docutils import nodes
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from fourpillars_cite import figure_citation_html, rel
+from fourpillars_cite import figure_citation_html, rel, source_doc
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -137,11 +137,12 @@ def unexported(app, env, added, changed, removed) -> list[str]:
     return stale
 
 
-def under_figure(app, name: str, docname: str) -> str:
+def under_figure(app, name: str, docname: str, source: str) -> str:
+    """Download links (relative to the page written) and the citation (of the figure's own document)."""
     base = rel(docname, "figures")
     links = [(f"{base}/{name}.csv", "data (CSV)"), (f"{base}/{name}.svg", "SVG"), (f"{base}/{name}.png", "PNG")]
     items = " · ".join(f'<a href="{href}" download>{label}</a>' for href, label in links)
-    return f'<p class="fp-downloads">Download this figure: {items}</p>' + figure_citation_html(app, name, docname)
+    return f'<p class="fp-downloads">Download this figure: {items}</p>' + figure_citation_html(app, name, source)
 
 
 def process_figures(app, doctree, docname: str) -> None:
@@ -157,7 +158,7 @@ def process_figures(app, doctree, docname: str) -> None:
             if seen.setdefault(name, docname) != docname:
                 logger.warning(f"figure name '{name}' is used in both {seen[name]} and {docname}", location=docname)
             start_export(app, json.loads(raw_spec), name, rows_key)
-            text = text.replace(match.group(0), match.group(0) + under_figure(app, name, docname))
+            text = text.replace(match.group(0), match.group(0) + under_figure(app, name, docname, source_doc(node, docname)))
         node.children = [nodes.Text(text)]
     app.env.fp_figures = seen
 

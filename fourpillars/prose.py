@@ -19,7 +19,7 @@ TRIGGERS = re.compile("|".join([
     r"\b(?:only|first|sole)\b",
     r"\bsince\b",
     r"\b(?:rose|risen|rising|rises|fell|fallen|falling|falls|grew|grown|growing|grows|increas(?:e|ed|es|ing|ingly)|decreas(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|doubled|tripled|quadrupled|halved|shr(?:ank|unk|inks|inking)|dropped|climbed|surged|overt(?:ook|aken|akes)|caught up|narrow(?:ed|ing)|widen(?:ed|ing))\b",
-    r"\b(?:\d+(?:\.\d+)?\s+times|twice|thrice|half|a third|two-thirds|three-quarters|\w+fold|several times)\b",
+    r"\b(?:\d+(?:\.\d+)?\s+times|twice|thrice|half|a third of|two-thirds|three-quarters|\w+fold|several times)\b",
     r"\b\d+\s+of\s+(?:the\s+)?\d+\b",
     r"\bor (?:more|fewer)\b",
     r"\b(?:more|less|fewer|larger|smaller|higher|lower|bigger|greater|cheaper|stronger|weaker)\s+than\b" + NOT_A_NUMBER,
@@ -28,7 +28,8 @@ TRIGGERS = re.compile("|".join([
 # Phrases that contain a trigger word but make no claim: dates, idioms, layout.
 NOT_CLAIMS = re.compile(
     r"\b(?:first|second) (?:half|quarter)\b|\bhalf[- ]year\b|\babove all\b|\bat all\b|\bat least\b|"
-    r"\bfirst of the (?:month|period)\b|\bthe first point\b|\bin the first place\b", re.I)
+    r"\bfirst of the (?:month|period)\b|\bthe first point\b|\bin the first place\b|"
+    r"^\W*(?:First|Second|Third|Fourth|Finally),", re.I)  # an enumeration, not a ranking
 # A sentence is attributed when a source is its grammatical subject (a narrative citation),
 # or when it says whose judgement it reports.
 NARRATIVE = re.compile(r"\{cite:(?:t|ts|year|author)\}`")
@@ -71,6 +72,10 @@ def _blocks(text: str) -> list[str]:
             continue
         if line.lstrip().startswith("<"):
             kept.append("")
+            continue
+        if line.lstrip().startswith("|"):  # a table row: each cell reads on its own
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            kept += [f"\n\n{c}\n\n" for c in cells if c and not re.fullmatch(r":?-{3,}:?", c)]
             continue
         heading = re.match(r"^\s*(#{1,6}\s.*|[-*]\s+.*|\d+\.\s+.*)$", line)
         kept.append("\n\n" + line if heading else line)

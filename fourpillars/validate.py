@@ -43,6 +43,18 @@ MEANING = {
     r"^[a-z0-9-]+$": "an id of lower-case ASCII letters, digits and hyphens",
     r"^[a-z0-9-]*$": "an id of lower-case ASCII letters, digits and hyphens, or nothing",
     r"^[a-z0-9][a-z0-9-]*$": "an id of lower-case ASCII letters, digits and hyphens, starting with a letter or digit",
+    r"^rs-ev-[a-z0-9-]+$": "an evidence id 'rs-ev-…' (lower-case ASCII letters, digits, hyphens)",
+    r"^rc-ev-[a-z0-9-]+$": "an evidence id 'rc-ev-…' (lower-case ASCII letters, digits, hyphens)",
+    r"^rs-ga-[a-z0-9-]+$": "an id 'rs-ga-…' (lower-case ASCII letters, digits, hyphens)",
+    r"^rs-cfsp-[a-z0-9-]+$": "an id 'rs-cfsp-…' (lower-case ASCII letters, digits, hyphens)",
+    r"^(rs|rc)-fork-[a-z0-9-]+$": "an id 'rs-fork-…' or 'rc-fork-…' (lower-case ASCII letters, digits, hyphens)",
+    r"^rs-ev-[a-z0-9-]+(;rs-ev-[a-z0-9-]+)*$": "one or more evidence ids 'rs-ev-…', separated by ';' without spaces",
+    r"^(rc-ev-[a-z0-9-]+(;rc-ev-[a-z0-9-]+)*)?$": "evidence ids 'rc-ev-…' separated by ';' without spaces, or nothing",
+    r"^(rs|rc)-ev-[a-z0-9-]+(;(rs|rc)-ev-[a-z0-9-]+)*$":
+        "one or more evidence ids 'rs-ev-…' or 'rc-ev-…', separated by ';' without spaces",
+    r"^([a-z_]+/[a-z0-9-]+(;[a-z_]+/[a-z0-9-]+)*)?$": "rows as table/id, separated by ';' without spaces, or nothing",
+    r"^([a-z0-9_]+:[a-z0-9-]+(;[a-z0-9_]+:[a-z0-9-]+)*)?$": "pairs as name:id, separated by ';' without spaces, or nothing",
+    r"^A/RES/[A-Z0-9/-]+$": "a UN resolution symbol such as A/RES/ES-11/1",
 }
 # Digit limits keep every value exact in a 64-bit integer or a double.
 NUMBER_FORM = {"integer": re.compile(r"-?(0|[1-9][0-9]{0,17})"), "number": re.compile(r"-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?")}
