@@ -93,20 +93,18 @@ POISON = [
     ("sites.csv", "map-site-smederevo", "name", f"HBIS <script>{flag('site')}</script> Smederevo"),
 ]
 CFF = {"title": f'Four Pillars <img src=x onerror="{flag("cff")}">',
-       "version": f"1.0<script>{flag('version')}</script>",
        "name": f"The Four Pillars authors <svg onload=\"{flag('author')}\"></svg>"}
 FIELD_DESCRIPTION = f'Citation key <img src=x onerror="{flag("schema")}">'
 PAGES = {  # page: the payload flags it must show as text
-    "notebooks/03-china.html": ["publisher", "reports", "cff", "author", "version"],
+    "notebooks/03-china.html": ["publisher", "reports", "cff", "author"],
     "book/contested.html": ["topic", "reading", "mdlink"],
     "book/data.html": ["schema"],
     "book/bibliography.html": ["title"],
     "book/timeline.html": ["event"],
     "book/map.html": ["site"],
-    "book/how-to-cite.html": ["cff", "author", "version"],
+    "book/how-to-cite.html": ["cff", "author"],
     "book/claims.html": [],
     "book/intro.html": [],
-    "book/framework.html": [],  # the intro links to it
 }
 CHAPTER = "notebooks/03-china"
 
@@ -125,8 +123,8 @@ def _poison(book: Path) -> None:
     (book / "data" / "datapackage.json").write_text(json.dumps(package, indent=1), encoding="utf-8")
     cff = book / "CITATION.cff"
     text = cff.read_text(encoding="utf-8")
-    for key, value in CFF.items():  # title:, version: and the first author's name:
-        text = re.sub(rf"(?m)^(\s*(?:- )?){key}: .*$", lambda m: f"{m.group(1)}{key}: {json.dumps(value)}", text, count=1)
+    for key, value in CFF.items():  # every title: and name: (authors, publisher; top level and preferred-citation)
+        text = re.sub(rf"(?m)^(\s*(?:- )?){key}: .*$", lambda m: f"{m.group(1)}{key}: {json.dumps(value)}", text)
     cff.write_text(text, encoding="utf-8")
 
 
@@ -134,7 +132,9 @@ def _poison(book: Path) -> None:
 def hostile_book(tmp_path_factory) -> Path:
     book = tmp_path_factory.mktemp("hostile")
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
-    pages = [p.removesuffix(".html") for p in PAGES]
+    # The pages that show data, and every Markdown page (cheap, and the pages link to each other).
+    pages = sorted({p.removesuffix(".html") for p in PAGES} | {n.removesuffix(".md") for n in tracked
+                                                                 if n.startswith("book/") and n.endswith(".md")})
     for name in tracked:
         if name.endswith(".ipynb") and name.removesuffix(".ipynb") not in pages:
             continue
