@@ -26,9 +26,6 @@ from fourpillars_cite import figure_citation_html, rel, source_doc
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-FIGURE_RE = re.compile(r'<div class="fp-figure" data-figure="(fig-[a-z0-9-]+)" data-rows="(data-[a-z0-9]+)">.*?'
-                       r'<script type="application/json" class="fp-spec">(.*?)</script></div>', re.S)
-EXPORT_WIDTH = 720  # charts fill the text width on screen; exported images get a fixed one
 
 
 # --- Vega, offline -----------------------------------------------------------------
@@ -59,6 +56,13 @@ def write_bundle(app) -> None:
 
 # --- Figure exports ----------------------------------------------------------------
 
+FIGURE_RE = re.compile(
+    r'<div class="fp-figure" data-figure="(?P<name>fig-[a-z0-9-]+)" data-rows="(?P<rows>data-[a-z0-9]+)">'
+    r'<div class="fp-chart" role="(?P<role>img|group)" aria-label="(?P<alt>[^"]*)">'
+    r'<div class="fp-static" data-variant="L">(?P<wide><svg.*?</svg>)</div></div>'
+    r'<script type="application/json" class="fp-spec">(?P<spec>.*?)</script></div>', re.S)
+
+
 def rows_csv(spec: dict, rows_key: str) -> str:
     """The figure's rows as CSV, written as the data package writes them (booleans true/false).
     A text cell a spreadsheet would run as a formula stops the build: the loader refuses them in
@@ -78,53 +82,127 @@ def rows_csv(spec: dict, rows_key: str) -> str:
     return out.getvalue()
 
 
-def export(spec: dict, name: str, rows_key: str, outdir: Path) -> None:
-    """Write the figure's files, skipping the slow image renders when nothing changed."""
-    import vl_convert as vlc
-    from fourpillars import fonts
-    fonts.register()  # draw with the book's own fonts, never the machine's
-    folder = outdir / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(spec, sort_keys=True, indent=1, ensure_ascii=False)
-    spec_path = folder / f"{name}.vl.json"
-    if spec_path.exists() and spec_path.read_text(encoding="utf-8") == text and (folder / f"{name}.png").exists():
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def export_png(svg_path: Path, png_path: Path) -> None:
+    """The PNG download, rasterised from the wide drawing (vl-convert, in a worker process)."""
+    from fourpillars import render
+    partial = png_path.with_suffix(".png.partial")  # whole or not at all: a killed build leaves no torn PNG
+    partial.write_bytes(render.png(svg_path.read_text(encoding="utf-8"), scale=2))
+    partial.replace(png_path)
+
+
+def pool(app) -> ProcessPoolExecutor:
+    """Two worker processes for vl-convert's work (it holds the GIL): the phone and tablet layouts
+    of each figure, started as soon as its page is read, and the PNG downloads."""
+    if not hasattr(app, "fp_pool"):
+        app.fp_pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+        app.fp_jobs, app.fp_layouts = [], {}
+    return app.fp_pool
+
+
+def start_png(app, name: str, svg_path: Path, png_path: Path) -> None:
+    job = pool(app).submit(export_png, svg_path, png_path)  # creates app.fp_jobs on first use
+    app.fp_jobs.append((name, job))
+
+
+def start_layouts(app, doctree) -> None:
+    """As soon as a page is read, its figures' layouts are drawn in the workers, while Sphinx
+    goes on reading; the page is written with them later (layouts_of)."""
+    if app.builder.format != "html":
         return
-    fixed = dict(spec, width=EXPORT_WIDTH) if spec.get("width") == "container" else spec
-    (folder / f"{name}.csv").write_text(rows_csv(spec, rows_key), encoding="utf-8")
-    svg = vlc.vegalite_to_svg(fixed)
-    (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-    # Rasterise the SVG just drawn rather than drawing the chart a second time (saves ~4 s a build).
-    (folder / f"{name}.png").write_bytes(vlc.svg_to_png(svg, scale=2))
-    spec_path.write_text(text, encoding="utf-8")
+    for node in doctree.findall(nodes.raw):
+        text = node.astext()
+        if "fp-figure" in text:
+            for match in FIGURE_RE.finditer(text):
+                key = (match["name"], match["spec"])
+                if key not in getattr(app, "fp_layouts", {}):
+                    app.fp_layouts[key] = pool(app).submit(drawings_of, match["spec"])
 
 
-def start_export(app, spec: dict, name: str, rows_key: str) -> None:
-    """Drawing a figure's images takes ~0.2 s of CPU and vl-convert holds the GIL, so the
-    exports run in two worker processes while Sphinx goes on writing pages."""
-    if not hasattr(app, "fp_exports"):
-        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        app.fp_exports = (pool, [])
-    pool, jobs = app.fp_exports
-    jobs.append((name, pool.submit(export, spec, name, rows_key, Path(app.outdir))))
+def drawings_of(spec_text: str) -> dict:
+    from fourpillars.layout import drawings
+    return drawings(spec_text)
+
+
+def layouts_of(app, match: re.Match) -> dict:
+    job = getattr(app, "fp_layouts", {}).pop((match["name"], match["spec"]), None)
+    try:
+        return job.result() if job else drawings_of(match["spec"])
+    except Exception as error:
+        raise ExtensionError(f"drawing the layouts of figure {match['name']} failed: {error!r}") from error
 
 
 def finish_exports(app, exception) -> None:
     """Every figure's files exist before the build reports success; a failed export fails it."""
-    pool, jobs = getattr(app, "fp_exports", (None, []))
-    if pool is None:
+    if not hasattr(app, "fp_pool"):
         return
     try:
-        for name, job in jobs if exception is None else []:
+        for name, job in app.fp_jobs if exception is None else []:
             if (error := job.exception()) is not None:
-                raise ExtensionError(f"exporting figure {name} (CSV, SVG, PNG) failed: {error!r}") from error
+                raise ExtensionError(f"exporting figure {name} (PNG) failed: {error!r}") from error
     finally:
-        pool.shutdown(cancel_futures=True)
+        app.fp_pool.shutdown(cancel_futures=True)
+
+
+def export(app, match: re.Match, drawn: dict) -> dict:
+    """Writes a figure's drawings and live spec to figures/ (the page then loads only the drawing
+    its screen needs, and the spec when the live chart is drawn), and the CSV of exactly the rows
+    it draws. Returns each variant's drawing size."""
+    from fourpillars.render import svg_size
+    name = match["name"]
+    folder = Path(app.outdir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = drawn["live"]
+    sizes = {}
+    for variant, svg in drawn["svg"].items():
+        path = folder / (f"{name}.svg" if variant == "L" else f"{name}.{variant}.svg")
+        changed = write_if_changed(path, svg)
+        if variant == "L" and (changed or not (folder / f"{name}.png").exists()):
+            start_png(app, name, path, folder / f"{name}.png")
+        sizes[variant] = tuple(round(x) for x in svg_size(svg))
+    write_if_changed(folder / f"{name}.csv", rows_csv(spec, match["rows"]))
+    write_if_changed(folder / f"{name}.vl.json", json.dumps(spec, sort_keys=True, indent=1, ensure_ascii=False))
+    # The same spec as a script, so the live chart also draws from a book opened as files
+    # (a browser will not fetch() a file:// URL, but it runs a script).
+    write_if_changed(folder / f"{name}.vl.js", f"fourpillarsSpec({json.dumps(name)}, "
+                     + json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + ");\n")
+    return sizes
+
+
+def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
+    """A figure on the page: its static drawing, the one variant the screen width picks, sized
+    so nothing moves; the page script later draws the same variant live over it. Under it, the
+    rows it draws as a data table. The text alternative is written once, as the drawing's alt;
+    the page script gives it to the chart's container (role img, or group for a chart with
+    controls) when the live chart hides the drawing."""
+    from fourpillars.figures import data_table
+    from fourpillars.layout import VARIANTS
+    drawn = layouts_of(app, match)
+    sizes = export(app, match, drawn)
+    name, base = match["name"], rel(docname, "figures")
+    sources = "".join(f'<source media="{media}" srcset="{base}/{name}.{v}.svg" width="{sizes[v][0]}" '
+                      f'height="{sizes[v][1]}">' for v, (_, _, media) in VARIANTS.items() if v != "L")
+    width, height = sizes["L"]
+    # The first figure may be the largest thing in the first screen: fetch it at once.
+    loading = "eager" if first else "lazy"
+    picture = (f'<picture>{sources}<img src="{base}/{name}.svg" width="{width}" height="{height}" '
+               f'alt="{match["alt"]}" loading="{loading}" decoding="async" elementtiming="{name}"></picture>')
+    table = data_table(name, json.loads(match["spec"]), match["rows"])
+    return (f'<div class="fp-figure" data-figure="{name}" data-spec="{base}/{name}.vl.js">'
+            f'<div class="fp-chart" data-role="{match["role"]}">{picture}</div>{table}</div>')
 
 
 def unexported(app, env, added, changed, removed) -> list[str]:
     """A page written by a build that was killed (or failed) while drawing its figures has no
-    complete exports, and a later build, finding the page up to date, would neither write nor
-    draw it again: such pages are read again. (A figure's .vl.json is written last.)"""
+    complete exports (the PNG is drawn in a worker after the page is written), and a later
+    build, finding the page up to date, would neither write nor draw it again: such pages are
+    read again."""
     if app.builder.name != "html":  # the single-page build writes, and draws, everything each time
         return []
     out = Path(app.outdir)
@@ -132,7 +210,7 @@ def unexported(app, env, added, changed, removed) -> list[str]:
     for docname in sorted(env.found_docs - set(added) - set(changed)):
         page = out / f"{docname}.html"
         names = re.findall(r'data-figure="(fig-[a-z0-9-]+)"', page.read_text(encoding="utf-8")) if page.exists() else []
-        if any(not (out / "figures" / f"{name}.vl.json").exists() for name in names):
+        if any(not (out / "figures" / f"{name}.{kind}").exists() for name in names for kind in ("png", "vl.json")):
             stale.append(docname)
     return stale
 
@@ -149,17 +227,20 @@ def process_figures(app, doctree, docname: str) -> None:
     if app.builder.format != "html":
         return
     seen = getattr(app.env, "fp_figures", {})
+    first = True
     for node in doctree.findall(nodes.raw):
         text = node.astext()
         if "fp-figure" not in text:
             continue
+        out, end = [], 0
         for match in FIGURE_RE.finditer(text):
-            name, rows_key, raw_spec = match.groups()
+            name = match["name"]
             if seen.setdefault(name, docname) != docname:
                 logger.warning(f"figure name '{name}' is used in both {seen[name]} and {docname}", location=docname)
-            start_export(app, json.loads(raw_spec), name, rows_key)
-            text = text.replace(match.group(0), match.group(0) + under_figure(app, name, docname, source_doc(node, docname)))
-        node.children = [nodes.Text(text)]
+            out += [text[end:match.start()], page_figure(app, match, docname, first), under_figure(app, name, docname, source_doc(node, docname))]
+            end, first = match.end(), False
+        if out:
+            node.children = [nodes.Text("".join(out) + text[end:])]
     app.env.fp_figures = seen
 
 
@@ -169,6 +250,17 @@ def _unwanted(asset) -> bool:
     """sphinx-thebe (no live kernels here) and MathJax (the book has no math) both come from CDNs."""
     text = f"{getattr(asset, 'filename', asset)} {getattr(asset, 'attributes', {}).get('body', '')}".lower()
     return "thebe" in text or "mathjax" in text
+
+
+PLAIN_TOKEN = re.compile(r'<span class="[npw]">([^<]*)</span>')
+CODE_BLOCK = re.compile(r'<div class="highlight"><pre>.*?</pre>', re.S)
+
+
+def plain_tokens(body: str) -> str:
+    """Pygments wraps every name, punctuation mark and space of the (hidden) code cells in its own
+    span, though the theme draws those three in the code's own colour, light and dark: unwrapped,
+    the code looks the same and a chapter page is some 70 KB lighter."""
+    return CODE_BLOCK.sub(lambda m: PLAIN_TOKEN.sub(r"\1", m.group(0)), body)
 
 
 def on_page(app, pagename, templatename, context, doctree) -> None:
@@ -182,8 +274,15 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
         context["script_files"][:] = [s for s in context["script_files"] if "design-tabs" not in str(s)]
         context["css_files"][:] = [c for c in context["css_files"] if "sphinx-design" not in str(c)]
     if "fp-figure" in (context.get("body") or ""):
-        app.add_js_file(f"fourpillars/{bundle_name()}", priority=510)
-        app.add_js_file("fourpillars-charts.js", priority=520)
+        # Text first: the page script is deferred and small; it fetches the Vega bundle itself
+        # after the page has loaded (the charts' static drawings are already on screen), and
+        # draws each chart live as it nears the viewport.
+        from fourpillars.layout import VARIANTS
+        media = json.dumps({v: m for v, (_, _, m) in VARIANTS.items()}, separators=(",", ":"))
+        app.add_js_file("fourpillars-charts.js", priority=520, defer="defer",
+                        **{"data-bundle": f"fourpillars/{bundle_name()}", "data-media": media})
+    if '<div class="highlight"><pre>' in (context.get("body") or ""):
+        context["body"] = plain_tokens(context["body"])
     if 'role="doc-biblioentry"' in (context.get("body") or ""):
         # sphinxcontrib-bibtex puts deprecated doc-biblioentry items in a role="list";
         # assistive technology expects list items there.
@@ -213,6 +312,7 @@ def setup(app):
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", unexported)
+    app.connect("doctree-read", start_layouts)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)
     app.connect("build-finished", finish_exports)

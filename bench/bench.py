@@ -7,8 +7,11 @@
 - peak memory (max resident set size of the largest process of any build);
 - the China chapter and the heaviest page with charts: HTML size (<= 300 KB), total
   first-load bytes against the floor of the page's HTML plus the Vega bundle
-  (target <= 1.5x), and the time until every chart is drawn in headless Chromium
-  (target: under 1 s after the load event; issue 2's floor 1.5 s).
+  (target <= 1.5x), and, scrolling through in headless Chromium, the longest wait for a chart
+  to be live (tooltips, controls) once it is on screen in a loaded page (target <= 1 s; the
+  static drawing is there from the first paint);
+- every chapter on a phone on slow 4G, as Lighthouse measures mobile pages: LCP, CLS, first
+  chart and first-screen charts on screen (bench/phone.py, which also runs on its own).
 
 Build times are the faster of two runs. Usage: .venv/bin/python bench/bench.py   (or `make bench`). Writes bench/results/latest.json.
 """
@@ -42,7 +45,29 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+# When each figure first enters the viewport and when its live chart is drawn (the page script
+# sets data-drawn="true"), recorded in the page from its first script on.
+WATCH = """
+window.__fpSeen = {}; window.__fpLive = {};
+document.addEventListener('DOMContentLoaded', () => {
+  const io = new IntersectionObserver(entries => entries.forEach(e => {
+    const k = e.target.dataset.figure;
+    if (e.isIntersecting && !(k in window.__fpSeen)) window.__fpSeen[k] = performance.now(); }));
+  document.querySelectorAll('.fp-figure').forEach(f => io.observe(f));
+  new MutationObserver(ms => ms.forEach(m => {
+    const k = m.target.dataset && m.target.dataset.figure;
+    if (k && m.target.getAttribute('data-drawn') === 'true' && !(k in window.__fpLive)) window.__fpLive[k] = performance.now(); }))
+    .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-drawn']});
+});
+"""
+
+
 def page_metrics(html_dir: Path, rel: str) -> dict:
+    """Bytes of a first load, and how soon each chart is live once a reader can see it. The page
+    shows each chart's static drawing at once and draws it live after the load event, as it nears
+    the viewport: the promise measured is that every chart is live within LIVE_MS of being on
+    screen in a loaded page (from the later of the load event and the chart entering the viewport,
+    scrolling through the page one figure at a time)."""
     from playwright.sync_api import sync_playwright
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -57,23 +82,31 @@ def page_metrics(html_dir: Path, rel: str) -> dict:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         runs = []
         for _ in range(3):  # first run warms the disk cache; report the median of three
-            page = browser.new_context().new_page()
+            page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+            page.add_init_script(WATCH)
             responses: list = []
             page.on("response", lambda r: responses.append(r))  # playwright cannot wrap a bound builtin
             page.goto(url, wait_until="load")
-            page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'", timeout=30000)
-            drawn = float(page.evaluate("document.documentElement.getAttribute('data-charts-drawn-ms')"))
-            load_end = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
             page.wait_for_timeout(300)
-            bodies = [r.body() for r in responses if r.ok]  # read after load, not in the handler
+            bodies = [r.body() for r in responses if r.ok]  # the first load: before any scrolling
+            for figure in page.locator(".fp-figure").all():  # a reader scrolling through
+                figure.scroll_into_view_if_needed()
+                page.wait_for_timeout(150)
+            page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'", timeout=30000)
+            timing = page.evaluate("""() => ({load: performance.getEntriesByType('navigation')[0].loadEventEnd,
+                                              seen: window.__fpSeen, live: window.__fpLive})""")
+            waits = [max(0.0, timing["live"][k] - max(timing["load"], t)) for k, t in timing["seen"].items()]
             # Also gzip-compressed, as any static host would send them (the local server does not).
             runs.append({"bytes": sum(map(len, bodies)), "gzip_bytes": sum(len(gzip.compress(b, 6)) for b in bodies),
-                         "drawn_ms": drawn, "after_load_ms": max(0.0, drawn - load_end)})
+                         "live_after_seen_ms": max(waits, default=0.0), "seen": len(waits)})
             page.context.close()
         browser.close()
     httpd.shutdown()
-    runs.sort(key=lambda r: r["drawn_ms"])
+    runs.sort(key=lambda r: r["live_after_seen_ms"])
     return {"charts": charts, **runs[1]}
+
+
+LIVE_MS = 1000  # the promise: every chart live within this long of being on screen in a loaded page
 
 
 def trivial_copy() -> Path:
@@ -119,7 +152,10 @@ def main() -> None:
         rows[rel] = {"html_kb": page.stat().st_size / 1000, "floor_bytes": sum(map(len, floor_files)),
                      "floor_gzip_bytes": sum(len(gzip.compress(b, 6)) for b in floor_files),
                      **page_metrics(html_dir, rel)}
+    import phone  # bench/phone.py: every chapter on a phone on a slow link (Lighthouse's mobile profile)
+    phone_rows = phone.measure(html_dir, phone.chapters(html_dir))
     result = {
+        "phone": phone_rows,
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {platform.machine()}, "
         f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, Python {platform.python_version()}",
         "floor_build_s": floor, "clean_build_s": clean, "rebuild_s": rebuild, "rebuild_ratio": rebuild / clean, "nbval_s": nbval,
@@ -140,8 +176,10 @@ def main() -> None:
               f"{m['bytes'] / m['floor_bytes']:.2f}x (HTML + Vega bundle = {m['floor_bytes'] / 1e6:.2f} MB) | <= 1.5x |")
         print(f"| {rel}: first-load bytes, gzip-compressed | {m['gzip_bytes'] / 1e6:.2f} MB | "
               f"{m['gzip_bytes'] / m['floor_gzip_bytes']:.2f}x (floor {m['floor_gzip_bytes'] / 1e6:.2f} MB) | <= 1.5x |")
-        print(f"| {rel}: {m['charts']} charts drawn, from navigation start | {m['drawn_ms']:.0f} ms | | |")
-        print(f"| {rel}: charts drawn, after the load event | {m['after_load_ms']:.0f} ms | | < 1000 ms |")
+        print(f"| {rel}: longest wait for a live chart once on screen ({m['seen']} of {m['charts']} seen) | "
+              f"{m['live_after_seen_ms']:.0f} ms | | <= {LIVE_MS} ms |")
+    print()
+    print(phone.table(phone_rows))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from IPython.display import Markdown
 
 from .escape import markdown_text
 from .fonts import FONT_STACK
+from . import layout
 from .sources import short_cite, source_line
 
 # One actor palette for the whole book: Okabe–Ito hues, colour-blind safe, each
@@ -174,14 +175,26 @@ class Figure:
                              "DataFrame the chart is built on (one table, source_id included)")
         self.source = source_line(rows)
 
+    def drawing(self) -> str:
+        """The wide layout's static drawing (see fourpillars.layout)."""
+        return layout.variant(self.spec, "L")[1]
+
     def html(self) -> str:
+        """The figure as a notebook output: its wide drawing, so JupyterLab and any offline viewer
+        show the chart, and its spec as written. Nothing more is stored in the notebook: the book's
+        Sphinx extension draws the phone and tablet layouts from the spec at build time, writes
+        drawings and spec to files under figures/, and adds the data table under the chart."""
         spec = json.dumps(self.spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         # Keep the JSON from closing its <script> element, whatever the data holds.
         spec = spec.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         alt_text = html.escape(self.alt_text, quote=True)
         return (f'<div class="fp-figure" data-figure="{self.name}" data-rows="{self.rows_key}">'
-                f'<div class="fp-chart" role="{self.role}" aria-label="{alt_text}"></div>'
+                f'<div class="fp-chart" role="{self.role}" aria-label="{alt_text}">'
+                f'<div class="fp-static" data-variant="L">{self.drawing()}</div></div>'
                 f'<script type="application/json" class="fp-spec">{spec}</script></div>')
+
+    def table_html(self) -> str:
+        return data_table(self.name, self.spec, self.rows_key)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), "text/plain": f"<Figure {self.name}: {self.alt_text}>"}
@@ -191,6 +204,57 @@ class Figure:
         from myst_nb import glue
         glue(self.name, self, display=False)
         glue(f"{self.name}-source", Markdown(markdown_text(self.source)), display=False)
+
+
+def table_columns(spec: dict, rows: list[dict]) -> list[tuple[str, str]]:
+    """A figure's data table shows what its tooltips show, under the same headings, source last."""
+    present = set().union(*(r.keys() for r in rows)) if rows else set()
+    found: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "tooltip" and isinstance(value, list):
+                    for t in value:
+                        if isinstance(t, dict) and t.get("field") in present:
+                            found.setdefault(t["field"], t.get("title") or t["field"])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(spec)
+    if not found:
+        found = {c: LABELS.get(c, c.replace("_", " ").capitalize()) for c in dict.fromkeys(
+            k for r in rows for k in r) if not RAW.search(c)}
+    if "source" in present:
+        found.pop("source", None)
+        found["source"] = "Source"
+    return list(found.items())
+
+
+def data_table(name: str, spec: dict, rows_key: str) -> str:
+    """The rows a figure draws (its `rows`, a dataset of the spec) as a table in a disclosure under
+    the chart: keyboard users Tab to its summary and open it with Enter."""
+    rows = spec["datasets"][rows_key]
+    columns = table_columns(spec, rows)
+
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return f"{value:,.10g}"
+        return html.escape(str(value), quote=False)
+    # HTML's optional end tags (</th>, </td>, </tr>) left out: a long table is a tenth lighter, and a
+    # <th> in <thead> heads its column without a scope.
+    head = "".join(f"<th>{html.escape(title)}" for _, title in columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(row.get(c))}" for c, _ in columns) for row in rows)
+    return (f'<details class="fp-data"><summary id="{name}-data">Data table: the {len(rows)} rows this chart draws'
+            f'</summary><div class="fp-data-scroll" tabindex="0" role="region" aria-labelledby="{name}-data">'
+            f'<table class="fp-table"><thead><tr>{head}</thead>'
+            f'<tbody>{body}</tbody></table></div></details>')
 
 
 def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,

@@ -401,10 +401,11 @@ def _book_units(text: str) -> list[list[str]]:
 
 def book_sentences() -> list[tuple[str, str]]:
     """(page, sentence) for every sentence a reader sees: the markdown of the chapters and
-    reference pages, the claims ledger's readings, and the hedging matrix's evidence (printed
-    in chapter 5's table)."""
+    reference pages, the contested claims' readings, and the evidence rows of the two codings
+    and their alternative readings (printed in the chapters' tables)."""
     out = [(str(path.relative_to(ROOT)), s) for path in pages() for s in sentences(_markdown(path))]
-    for table, column in (("claims", "reading"), ("hedging_matrix", "evidence")):
+    for table, column in (("claims", "reading"), ("hedging_evidence", "description"),
+                          ("domain_evidence", "description"), ("coding_sensitivity", "reading")):
         with (ROOT / "data" / f"{table}.csv").open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 out += [(f"data/{table}.csv ({row['id']})", s) for s in sentences(row[column])]

@@ -27,7 +27,7 @@ def figures(page: Path) -> list[dict]:
     out = []
     for name, body in FIGURE.findall(page.read_text(encoding="utf-8")):
         caption = re.search(r"<figcaption>(.*?)</figcaption>", body, re.S)
-        label = re.search(r'class="fp-chart" role="(?:img|group)" aria-label="([^"]*)"', body)
+        label = re.search(r'class="fp-chart" data-role="(?:img|group)"><picture>.*?<img [^>]*\balt="([^"]*)"', body, re.S)
         out.append({"name": name, "caption": text_of(caption.group(1)) if caption else "",
                     "alt": html.unescape(label.group(1)) if label else "",
                     "links": re.findall(r'<a href="([^"]+)" download>', body)})
@@ -136,3 +136,15 @@ def test_icon_font_keeps_every_icon_the_pages_show_and_little_else(built):
     every_font = set().union(*(TTFont(f).getBestCmap() for f in (built / FONTS).glob("*.woff2")))
     assert glyphs(trimmed_css) <= every_font, "the theme's own icon variables (admonitions, links) lost glyphs"
     assert len(trimmed) < 100 < len(original), f"{len(trimmed)} of {len(original)} icon rules kept: the trimming did not run"
+
+
+def test_unwrapped_code_tokens_keep_their_colour(built):
+    """Code cells are written without the spans pygments puts round names, punctuation and
+    spaces (_ext/fourpillars_charts.py, plain_tokens): that holds only while the theme draws
+    those tokens in the code's own colour, in the light and the dark theme."""
+    css = (built / "_static" / "pygments.css").read_text(encoding="utf-8")
+    for mode in ("light", "dark"):
+        colour = dict(re.findall(rf'html\[data-theme="{mode}"\] \.highlight( \.[a-z0-9]+)? \{{[^}}]*?color: (#[0-9A-Fa-f]+)', css))
+        assert "" in colour, f"{mode}: no colour for code"
+        for token in (" .n", " .p", " .w"):
+            assert colour.get(token, colour[""]) == colour[""], f"{mode}: {token.strip()} has a colour of its own"
