@@ -70,7 +70,9 @@ def test_the_data_zip_holds_exactly_the_package_and_its_readmes(tmp_path):
     (data / "economy.csv.bak").write_text("old", encoding="utf-8")
     names = write_data_zip(tmp_path / "out.zip", data)
     package = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
-    expected = {"datapackage.json", "README.md", "geo/README.md"} | {r["path"] for r in package["resources"]}
+    readmes = {p.relative_to(data).as_posix() for p in data.rglob("README.md")}
+    assert {"README.md", "geo/README.md"} <= readmes
+    expected = {"datapackage.json"} | readmes | {r["path"] for r in package["resources"]}
     with zipfile.ZipFile(tmp_path / "out.zip") as zf:
         assert {n.removeprefix("four-pillars-data/") for n in zf.namelist()} == expected == set(names)
 
