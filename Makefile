@@ -5,8 +5,11 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 JB := .venv/bin/jupyter-book
 STRICT := -n -W --keep-going
+# Batch runs of the notebooks draw no chart in the figure cells (fourpillars.figure): the
+# committed notebooks stay small and nbval compares like with like. JupyterLab draws them.
+BATCH := FOURPILLARS_CELL_DRAWINGS=off
 
-.PHONY: book pdf test notebooks system-deps bench own-words own-words-index clean
+.PHONY: book pdf test notebooks lab system-deps bench own-words own-words-index clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -52,13 +55,13 @@ pdf: .venv/.installed _build/.inputs system-deps
 # built HTML, citations and the PDF read back, and a real offline browser with axe-core.
 test: .venv/.installed system-deps tests/node_modules/.package-lock.json book pdf
 	$(PY) -m pytest tests -q
-	$(PY) -m pytest --nbval notebooks book -q -p no:cacheprovider
+	$(BATCH) $(PY) -m pytest --nbval notebooks book -q -p no:cacheprovider
 
 # Re-execute every notebook (chapters and generated reference pages) and commit the outputs;
 # nbval compares against them.
 notebooks: .venv/.installed
 	$(PY) -m fourpillars
-	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	$(BATCH) $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=300 notebooks/*.ipynb book/*.ipynb
 
 # The sentences that copy or closely paraphrase a core source (tests/test_own_words.py),
@@ -69,6 +72,12 @@ own-words: .venv/.installed
 
 own-words-index: .venv/.installed
 	$(PY) tests/fixtures/build_own_words_index.py
+
+# Re-run the chapters in JupyterLab, offline: writes the reader's copy of every notebook
+# (MyST citations, figure numbers and captions as plain Markdown) to _build/lab/ and opens
+# JupyterLab there. A copy you have edited is kept, never overwritten.
+lab: .venv/.installed
+	$(PY) -m fourpillars.reader
 
 bench: .venv/.installed system-deps
 	$(PY) bench/bench.py

@@ -158,20 +158,47 @@ def main() -> None:
         if charts:
             page.wait_for_function(f"document.documentElement.getAttribute('data-charts-drawn') === '{charts}'", timeout=120000)
         page.emulate_media(media="print")
+        # The page prints each figure's static drawing; load the ones below the fold now.
+        page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=120000)
+        # A figure is kept whole on its page. One taller than a page (the Serbia-Russia timeline
+        # is about three) is scaled down to fit it: Chromium can neither break an image across
+        # pages cleanly nor let it overflow without covering its caption. It stays vector, so a
+        # reader can zoom in, and its caption says so.
+        page.evaluate("""() => document.querySelectorAll('.fp-chart img').forEach(img => {
+            if (img.getBoundingClientRect().height > 900) {
+                img.style.maxHeight = '225mm'; img.style.width = 'auto'; img.style.margin = '0 auto';
+                const note = document.createElement('p');
+                note.className = 'fp-print-note';
+                note.textContent = 'Reduced to fit the page; zoom in, or see the online edition for the full-size figure.';
+                img.closest('.fp-chart').after(note);
+            }})""")
 
         def pdf() -> bytes:
             return page.pdf(format="A4", print_background=True, outline=True, tagged=True,
                             display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
                             margin={"top": "18mm", "bottom": "20mm", "left": "16mm", "right": "16mm"})
 
+        def printed_with_destinations() -> tuple[bytes, dict[str, int]]:
+            # Seen here with Chromium 156: of two prints of one page in a row, the second can lack
+            # some named destinations (538 in one print, 379 in the next, 538 in the third), which
+            # would leave internal links dangling. Print again until each target is there.
+            for attempt in range(4):
+                out = pdf()
+                try:
+                    return out, page_numbers(out, targets)
+                except RuntimeError:
+                    if attempt == 3:
+                        raise
+
         targets = page.eval_on_selector_all(".fp-print-contents a", "as => as.map(a => a.hash.slice(1))")
-        numbers = page_numbers(pdf(), targets)
+        _, numbers = printed_with_destinations()
         page.evaluate("""numbers => document.querySelectorAll('.fp-print-contents a').forEach(a =>
             a.querySelector('.fp-toc-page').textContent = numbers[a.hash.slice(1)])""", numbers)
-        printed = pdf()
+        printed, again = printed_with_destinations()
         # The numbers are as wide as their placeholder, so the second print keeps every page
         # where the first put it; check rather than trust.
-        if page_numbers(printed, targets) != numbers:
+        if again != numbers:
             raise RuntimeError("filling in the contents moved the pages; the placeholder is too narrow")
         browser.close()
     httpd.shutdown()

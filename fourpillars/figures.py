@@ -3,21 +3,24 @@
 A figure is emitted as deterministic HTML holding its Vega-Lite spec as JSON.
 The page-level script from `_ext/fourpillars_charts` draws it with the book's
 own copy of vega-embed, so nothing is fetched from a CDN and no random element
-ids appear in the notebook (strict nbval stays green run after run).
+ids appear in the notebook (strict nbval stays green run after run). In a notebook
+the chart is also drawn in its own cell, as an image, for a reader re-running it.
 """
 from __future__ import annotations
 
 import functools
 import html
 import json
+import os
 import re
 
 import altair as alt
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from .escape import markdown_text
 from .fonts import FONT_STACK
+from .fonts import register as register_fonts
 from . import layout
 from .sources import short_cite, source_line
 
@@ -145,6 +148,20 @@ def theme() -> alt.theme.ThemeConfig:
     })
 
 
+# Any chart displayed in a notebook (a figure cell's, or one a reader edits) is drawn by
+# vl-convert, which is pinned and works offline: altair's default "html" renderer loads Vega
+# from a CDN, and JupyterLab 4 does not draw "mimetype" output for Vega-Lite 6. As PNG rather
+# than SVG: vl-convert lays text out with its own fonts, which a PNG keeps, while an SVG is
+# drawn with the viewer's fonts (JupyterLab cut the axis labels of Fig. 3.8 where those were
+# wider); JupyterLab fits an image to the notebook's width, not an SVG; and an image shows in
+# a notebook that is not trusted. At one pixel per point, as a notebook shows it (ppi=144 is
+# sharper on dense screens, and 2.5 times the bytes).
+alt.renderers.enable("png")
+# altair's PNG renderer calls vl-convert itself: register the book's typeface for it too, so a
+# chart a reader draws in JupyterLab looks as it does in the book (fourpillars/fonts.py).
+register_fonts()
+
+
 def _spec(chart: alt.TopLevelMixin) -> dict:
     # Charts fill the text width; exports override this with a fixed width.
     if isinstance(chart, (alt.Chart, alt.LayerChart)):
@@ -259,10 +276,31 @@ def data_table(name: str, spec: dict, rows_key: str) -> str:
 
 def figure(chart: alt.TopLevelMixin, rows: pd.DataFrame, name: str, alt_text: str,
            interactive: bool = False) -> None:
-    """Build and glue a figure. Returns nothing on purpose: the chart appears once, where
-    the prose places its {glue:figure}; a returned object would be displayed a second time
-    when the call ends a cell."""
+    """Build and glue a figure, and draw `chart` in the cell for a reader running the notebook.
+
+    The book shows the figure once, where the prose places its {glue:figure}: the cell's own
+    drawing is for a person running the notebook (in JupyterLab, say). Batch runs set
+    FOURPILLARS_CELL_DRAWINGS=off and get none: the book's build (_ext/fourpillars_notebook.py,
+    which also leaves any drawing off the page), `make notebooks`, so that the committed
+    notebooks stay small, and nbval, which compares with them. Returns nothing on purpose: a
+    returned object would be displayed once more when the call ends a cell."""
     Figure(chart, rows, name, alt_text, interactive).glue()
+    if os.environ.get("FOURPILLARS_CELL_DRAWINGS", "on") != "off":
+        display(NotebookDrawing(chart, name))
+
+
+class NotebookDrawing:
+    """A figure's chart as its cell shows it: drawn by the active renderer (see above), with the
+    text form `[notebook drawing of fig-...]` by which the book's build recognises it."""
+
+    def __init__(self, chart: alt.TopLevelMixin, name: str):
+        self.chart, self.name = chart, name
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from IPython.core.formatters import format_display_data
+        data, metadata = format_display_data(self.chart)
+        data["text/plain"] = f"[notebook drawing of {self.name}]"
+        return data, metadata
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str]) -> "HTML":

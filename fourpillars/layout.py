@@ -32,9 +32,11 @@ CACHE = ROOT / "_build" / ".fp-layout"
 
 # name: (layout, design width in px, the CSS media query that shows it). _ext/static/fourpillars.css
 # repeats the widths (max 1.3x) and the breakpoints; tests/test_layout.py checks that they agree.
+# Screens pick a layout by width; print always takes the wide one (the <img> the <picture>
+# falls back to), which fits an A4 page between the margins.
 VARIANTS = {
-    "S": ("narrow", 272, "(max-width: 479.98px)"),
-    "M": ("narrow", 432, "(min-width: 480px) and (max-width: 767.98px)"),
+    "S": ("narrow", 272, "screen and (max-width: 479.98px)"),
+    "M": ("narrow", 432, "screen and (min-width: 480px) and (max-width: 767.98px)"),
     "L": ("wide", 672, "(min-width: 768px)"),
 }
 MAX_SCALE = 1.3

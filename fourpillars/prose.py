@@ -13,8 +13,8 @@ from .data import ROOT
 # trends, ratios and comparisons. Numbers after "more than" are a source's own qualifier.
 NOT_A_NUMBER = r"(?!\s+(?:about\s+|some\s+|nearly\s+|almost\s+|around\s+|half\s+)?(?:[\d€$]|EUR|USD|one|two|three|four|five|six|seven|eight|nine|ten|a\s+(?:third|quarter|half|dozen|hundred|thousand|million|billion)|a\s+year|a\s+decade))"
 TRIGGERS = re.compile("|".join([
-    r"\b(?:largest|biggest|smallest|weakest|strongest|highest|lowest|greatest|fewest|most|least|main|leading|leads?|dominant|dominates?|dwarfs?)\b",
-    r"\b(?:led|lead)\b(?!\s+by\b|\s+to\b)",
+    r"\b(?:largest|biggest|smallest|weakest|strongest|highest|lowest|greatest|fewest|most|least|main|leading|dominant|dominates?|dwarfs?)\b",
+    r"\b(?:led|leads?)\b(?!\s+by\b|\s+to\b)",
     r"\b(?:every|all|none|never|always|no other|entirely)\b",
     r"\b(?:only|first|sole)\b",
     r"\bsince\b",
@@ -29,7 +29,8 @@ TRIGGERS = re.compile("|".join([
 NOT_CLAIMS = re.compile(
     r"\b(?:first|second) (?:half|quarter)\b|\bhalf[- ]year\b|\babove all\b|\bat all\b|\bat least\b|"
     r"\bfirst of the (?:month|period)\b|\bthe first point\b|\bin the first place\b|"
-    r"^\W*(?:First|Second|Third|Fourth|Finally),", re.I)  # an enumeration, not a ranking
+    r"^\W*(?:First|Second|Third|Fourth|Finally),|"   # an enumeration, not a ranking
+    r"\bfirst screen\b|\b\w+ed twice\b", re.I)          # the screen a page opens on; an act done twice
 # A sentence is attributed when a source is its grammatical subject (a narrative citation),
 # or when it says whose judgement it reports.
 NARRATIVE = re.compile(r"\{cite:(?:t|ts|year|author)\}`")

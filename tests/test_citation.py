@@ -20,6 +20,7 @@ from fourpillars import citation, load
 from fourpillars.data import DATA_DIR, ROOT, read_package
 
 BOOK = citation.read_book()
+ED = BOOK.edition_text.replace(" edition", " ed.")  # "2nd ed.", as APA and Chicago write it
 CHAPTERS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -60,11 +61,11 @@ def test_chapter_has_a_cite_block_and_a_ris_file(built, nb):
     title, number, rel = chapter_title(page), nb.stem.split("-")[0].lstrip("0"), f"notebooks/{nb.stem}.html"
     url = BOOK.address(rel)
     # APA 7 and Chicago author-date, as their official CSL styles write a chapter of an edited book.
-    assert f"{BOOK.author_text}. ({BOOK.year}). {title}{'' if title[-1] in '?!' else '.'} In {BOOK.title} (1st ed., Chapter {number}). {BOOK.publisher}. {url}" in shown
+    assert f"{BOOK.author_text}. ({BOOK.year}). {title}{'' if title[-1] in '?!' else '.'} In {BOOK.title} ({ED}, Chapter {number}). {BOOK.publisher}. {url}" in shown
     # (Chicago capitalises the chapter title headline-style.)
     end = "" if title[-1] in "?!" else "."
     assert re.search(re.escape(f"{BOOK.author_text}. {BOOK.year}. \u201c{title}{end}\u201d Chap. {number} in {BOOK.title}, "
-                               f"1st ed. {BOOK.publisher}. {url}."), shown, re.I), shown
+                               f"{ED} {BOOK.publisher}. {url}."), shown, re.I), shown
     assert f"@incollection{{{citation.bibtex_key(BOOK, number)}," in shown and f"url = {{{url}}}" in shown
     ris_href = re.search(r'<a href="([^"]+\.ris)" download>', block.group(1)).group(1)
     records = rispy.loads((path.parent / ris_href).read_text(encoding="utf-8"))
@@ -137,13 +138,13 @@ def test_reference_pages_number_their_figures_like_appendices(built):
 def test_every_page_shows_the_edition(built):
     for page in html_pages():
         text_ = page.read_text(encoding="utf-8")
-        assert f"1st edition, released {BOOK.date}." in text_, f"{page.name} lacks the edition line"
+        assert f"{BOOK.edition_text}, released {BOOK.date}." in text_, f"{page.name} lacks the edition line"
 
 
 def test_how_to_cite_page_gives_the_book_citation(built):
     shown = text((built / "book" / "how-to-cite.html").read_text(encoding="utf-8"))
-    assert f"{BOOK.author_text}. ({BOOK.year}). {BOOK.title} (1st ed.). {BOOK.publisher}. {BOOK.url}" in shown
-    assert f"{BOOK.author_text}. {BOOK.year}. {BOOK.title}. 1st ed. {BOOK.publisher}. {BOOK.url}." in shown
+    assert f"{BOOK.author_text}. ({BOOK.year}). {BOOK.title} ({ED}). {BOOK.publisher}. {BOOK.url}" in shown
+    assert f"{BOOK.author_text}. {BOOK.year}. {BOOK.title}. {ED} {BOOK.publisher}. {BOOK.url}." in shown
     records = rispy.loads((built / "cite" / "book.ris").read_text(encoding="utf-8"))
     assert [(r["type_of_reference"], r["title"], r["edition"], r["urls"]) for r in records] == \
         [("BOOK", BOOK.title, BOOK.edition, [BOOK.url])]

@@ -2,6 +2,7 @@
 cited: title page, contents with page numbers, numbered pages, links that work in the PDF."""
 from __future__ import annotations
 
+import datetime
 import html
 import re
 import shutil
@@ -15,6 +16,7 @@ from fourpillars import citation
 from fourpillars.data import ROOT
 
 BOOK = citation.read_book()
+ED = BOOK.edition_text.replace(" edition", " ed.")  # "2nd ed.", as APA and Chicago write it
 
 PDF = ROOT / "_build" / "html" / "downloads" / "four-pillars.pdf"
 
@@ -69,9 +71,10 @@ def flat(text: str) -> str:
 
 def test_pdf_opens_with_a_title_page(pdf_pages):
     first = flat(pdf_pages[0])
-    released = f"{BOOK.edition_text.capitalize()}, released 22 November 2026"  # CITATION.cff: 2026-11-22
+    day = datetime.date.fromisoformat(BOOK.date)
+    released = f"{BOOK.edition_text.capitalize()}, released {day.day} {day:%B %Y}"  # as CITATION.cff dates it
     for needed in (flat(BOOK.title), BOOK.author_text, released, BOOK.license, BOOK.url, BOOK.pdf_url,
-                   "How to cite this book", f"{BOOK.author_text}. ({BOOK.year}). {flat(BOOK.title)} (1st ed.)."):
+                   "How to cite this book", f"{BOOK.author_text}. ({BOOK.year}). {flat(BOOK.title)} ({ED})."):
         assert needed in first, f"the title page lacks {needed!r}"
 
 
