@@ -14,6 +14,8 @@ back to a system font.
     register()           makes vl-convert draw with these fonts (idempotent); call it before
                          every vl-convert conversion
     web_fonts(folder)    writes the WOFF2 files that the book's CSS serves to browsers
+    fontconfig()         a fontconfig file that adds the fonts to a browser printing the PDF
+                         (a drawing shown as an <img> cannot use the page's web fonts)
 """
 from __future__ import annotations
 
@@ -112,3 +114,17 @@ def web_fonts(folder: Path) -> dict[int, Path]:
         if not out[weight].exists() or out[weight].read_bytes() != made.read_bytes():
             shutil.copyfile(made, out[weight])
     return out
+
+
+def fontconfig() -> Path:
+    """A fontconfig file: the machine's configuration plus the book's fonts. Chromium, printing
+    the PDF with FONTCONFIG_FILE set to it, draws the figures' static drawings (SVG images, which
+    cannot load the page's web fonts) in the book's typeface rather than a font of the machine."""
+    folder = font_dir()
+    path = folder / "fonts.conf"
+    text = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+            '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+            f"  <dir>{folder}</dir>\n</fontconfig>\n")
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fontTools.ttLib import TTFont
 
 from fourpillars import fonts
@@ -151,3 +152,16 @@ def test_charts_in_the_browser_use_the_books_font(built, server, browser):
     page.close()
     assert loaded == [f"{w} loaded" for w in sorted(fonts.WEIGHTS)], f"the book's web fonts did not load before the charts were drawn: {loaded}"
     assert family.startswith(f'"{fonts.FAMILY}"') or family.startswith(f"'{fonts.FAMILY}'"), family
+
+
+def test_the_pdf_prints_its_charts_in_the_books_font(built):
+    """The PDF prints each figure as its static drawing, an SVG image, which cannot load the
+    page's web fonts: the printing browser gets the book's typeface through fontconfig."""
+    import shutil
+    pdf = built / "downloads" / "four-pillars.pdf"
+    if not pdf.is_file():
+        pytest.fail("no PDF: run `make pdf` (make test does)")
+    assert shutil.which("pdffonts"), "pdffonts (Debian poppler-utils) is needed to read the PDF's fonts"
+    listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    for style in fonts.WEIGHTS.values():
+        assert f"FourPillarsSans-{style}" in listed, f"the PDF's charts are not printed in the book's font:\n{listed}"
