@@ -26,10 +26,12 @@ book: .venv/.installed _build/.inputs
 	@echo "Open the book: $(CURDIR)/_build/html/index.html"
 
 # Sphinx re-reads a notebook only when its file changes, and myst-nb's cache knows it by its
-# code alone, so a change to the data or the package would leave stale figures in a local
-# rebuild: forget both when either changes (the next build then runs every notebook).
-_build/.inputs: $(wildcard data/* data/geo/* fourpillars/*.py)
-	rm -rf _build/.jupyter_cache _build/.doctrees
+# code alone, so a change to the data, the package, the extensions, CITATION.cff or the
+# installed packages would leave stale pages in a local rebuild: forget the caches and both
+# builds' pages when any changes (the next build runs every notebook; `make pdf` and
+# `make book` share this rule, so neither is left stale by the other).
+_build/.inputs: .venv/.installed CITATION.cff $(wildcard data/* data/geo/* fourpillars/*.py _ext/*.py _ext/static/* _ext/templates/* _ext/templates/*/*)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/singlehtml
 	mkdir -p _build && touch $@
 
 # Debian's chromium for the browser tests and the PDF (never a browser download),
@@ -44,7 +46,7 @@ tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.jso
 
 # The PDF edition: the single-page HTML build printed by headless Chromium, offline,
 # with vector charts. Written to _build/html/downloads/four-pillars.pdf.
-pdf: .venv/.installed system-deps
+pdf: .venv/.installed _build/.inputs system-deps
 	$(PY) -m fourpillars
 	$(JB) build . --builder singlehtml $(STRICT)
 	$(PY) _ext/print_pdf.py

@@ -35,13 +35,24 @@ def bundle_name() -> str:
     return f"vega-bundle-{vlc.get_vega_version()}-{vlc.get_vegalite_versions()[-1]}-{vlc.get_vega_embed_version()}.js"
 
 
-def write_bundle(outdir: Path) -> None:
+def write_bundle(app) -> None:
+    """Write the bundle unless the file holds exactly what was last written: a torn or edited
+    copy is replaced. (Making the bundle takes vl-convert ~5 s, so the digest of what was
+    written is kept beside Sphinx's environment rather than the bundle remade to compare.)"""
+    import hashlib
     import vl_convert as vlc
-    target = outdir / "_static" / "fourpillars" / bundle_name()
-    if target.exists():
+    target = Path(app.outdir) / "_static" / "fourpillars" / bundle_name()
+    record = Path(app.doctreedir) / f"{bundle_name()}.sha256"
+    digest = lambda data: hashlib.sha256(data).hexdigest()
+    if target.exists() and record.exists() and digest(target.read_bytes()) == record.read_text():
         return
+    data = ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("(function () {\n" + vlc.javascript_bundle() + "\n})();\n", encoding="utf-8")
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(data)
+    partial.replace(target)  # a killed build leaves the old file or the new one, never half of one
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(digest(data))
 
 # --- Figure exports ----------------------------------------------------------------
 
@@ -53,12 +64,21 @@ FIGURE_RE = re.compile(
 
 
 def rows_csv(spec: dict, rows_key: str) -> str:
+    """The figure's rows as CSV, written as the data package writes them (booleans true/false).
+    A text cell a spreadsheet would run as a formula stops the build: the loader refuses them in
+    the data, so one here was made by a chapter's code."""
+    from fourpillars.data import FORMULA_START
     values = spec["datasets"][rows_key]
     columns = list(dict.fromkeys(k for row in values for k in row))
+    for row in values:
+        for column, value in row.items():
+            if isinstance(value, str) and re.match(FORMULA_START, value):
+                raise ValueError(f"column '{column}': {value[:80]!r} would run as a formula in a spreadsheet; "
+                                 "expected text that does not start with = + @, a space or - followed by a non-digit")
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(values)
+    writer.writerows({k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()} for row in values)
     return out.getvalue()
 
 
@@ -72,7 +92,9 @@ def write_if_changed(path: Path, text: str) -> bool:
 def export_png(svg_path: Path, png_path: Path) -> None:
     """The PNG download, rasterised from the wide drawing (vl-convert, in a worker process)."""
     from fourpillars import render
-    png_path.write_bytes(render.png(svg_path.read_text(encoding="utf-8"), scale=2))
+    partial = png_path.with_suffix(".png.partial")  # whole or not at all: a killed build leaves no torn PNG
+    partial.write_bytes(render.png(svg_path.read_text(encoding="utf-8"), scale=2))
+    partial.replace(png_path)
 
 
 def pool(app) -> ProcessPoolExecutor:
@@ -176,6 +198,23 @@ def page_figure(app, match: re.Match, docname: str, first: bool) -> str:
             f'<div class="fp-chart" data-role="{match["role"]}">{picture}</div>{table}</div>')
 
 
+def unexported(app, env, added, changed, removed) -> list[str]:
+    """A page written by a build that was killed (or failed) while drawing its figures has no
+    complete exports (the PNG is drawn in a worker after the page is written), and a later
+    build, finding the page up to date, would neither write nor draw it again: such pages are
+    read again."""
+    if app.builder.name != "html":  # the single-page build writes, and draws, everything each time
+        return []
+    out = Path(app.outdir)
+    stale = []
+    for docname in sorted(env.found_docs - set(added) - set(changed)):
+        page = out / f"{docname}.html"
+        names = re.findall(r'data-figure="(fig-[a-z0-9-]+)"', page.read_text(encoding="utf-8")) if page.exists() else []
+        if any(not (out / "figures" / f"{name}.{kind}").exists() for name in names for kind in ("png", "vl.json")):
+            stale.append(docname)
+    return stale
+
+
 def under_figure(app, name: str, docname: str, source: str) -> str:
     """Download links (relative to the page written) and the citation (of the figure's own document)."""
     base = rel(docname, "figures")
@@ -252,7 +291,14 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
 
 def on_builder_inited(app) -> None:
     if app.builder.format == "html":
-        write_bundle(Path(app.outdir))
+        write_bundle(app)
+        from fourpillars import fonts
+        fonts.web_fonts(Path(app.outdir) / "_static" / "fourpillars" / "fonts")
+        # myst-nb copies its stylesheet only when the build ends, and Sphinx adds ?v=<checksum>
+        # to links of files already in the output: a clean build linked it without one, every
+        # later build with one. Copied before any page is written, every build links it alike.
+        from myst_nb.sphinx_ext import add_global_html_resources
+        add_global_html_resources(app, None)
 
 
 def on_config_inited(app, config) -> None:
@@ -265,6 +311,7 @@ def on_config_inited(app, config) -> None:
 def setup(app):
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("env-get-outdated", unexported)
     app.connect("doctree-read", start_layouts)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)

@@ -139,6 +139,14 @@ class BookCitation(SphinxDirective):
         return [nodes.raw("", body, format="html")]
 
 
+def escape_title_and_author(app, pagename, templatename, context, doctree) -> None:
+    """The theme prints the title (sidebar) and the author (footer) as HTML, unescaped: give the
+    templates them escaped, as Markup, so those that do escape them do not escape them twice."""
+    from markupsafe import Markup
+    context["docstitle"] = Markup.escape(app.config.fp_book.title)
+    context["author"] = Markup.escape(app.config.fp_book.author_text)
+
+
 def number_appendix_figures(app, env) -> list[str]:
     """Sphinx numbers the figures of unnumbered pages 1, 2, ... across the book, beside the
     chapters' 1.1, 3.2; number them like appendices instead, one letter per page in the order
@@ -187,5 +195,6 @@ def setup(app):
     app.connect("doctree-resolved", add_chapter_citations)
     app.connect("build-finished", write_ris_files)
     app.connect("html-page-context", add_meta_tags, priority=900)
+    app.connect("html-page-context", escape_title_and_author)
     app.add_directive("fourpillars-book-citation", BookCitation)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}

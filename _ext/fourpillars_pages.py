@@ -14,39 +14,52 @@ from sphinx.util.docutils import SphinxDirective
 from fourpillars_cite import rel
 
 
+def write_data_zip(out: Path, data_dir: Path) -> list[str]:
+    """The data package as one zip: exactly datapackage.json, the files it lists and the
+    READMEs, whatever else lies in the folder (an editor's lock file, a backup). Deterministic:
+    fixed dates, sorted names. Returns the names written."""
+    import zipfile
+    from fourpillars.data import read_package
+    listed = ["datapackage.json"] + [r["path"] for r in read_package(data_dir)["resources"]]
+    readmes = [p.relative_to(data_dir).as_posix() for p in data_dir.rglob("README.md")]
+    names = sorted(set(listed + readmes))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in names:
+            info = zipfile.ZipInfo(f"four-pillars-data/{name}", (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, (data_dir / name).read_bytes())
+    return names
+
+
 class DataPackage(SphinxDirective):
     """``{fourpillars-data-package}``: every table of data/, described from its schema,
     and the whole package as one zip (deterministic: fixed dates, sorted names)."""
 
     def run(self):
-        import zipfile
         from fourpillars.data import DATA_DIR, read_package
         from fourpillars import load
         package = read_package()
         sources = load("sources").set_index("id")
-        out = Path(self.env.app.outdir) / "downloads" / "four-pillars-data.zip"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        files = sorted(p for p in DATA_DIR.rglob("*") if p.is_file())
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in files:
-                info = zipfile.ZipInfo(f"four-pillars-data/{path.relative_to(DATA_DIR).as_posix()}", (1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, path.read_bytes())
-            self.env.note_dependency(str(DATA_DIR / "datapackage.json"))
+        tables = {res["name"]: load(res["name"]) for res in package["resources"]}  # each refuses a path outside data/
+        files = write_data_zip(Path(self.env.app.outdir) / "downloads" / "four-pillars-data.zip", DATA_DIR)
+        self.env.note_dependency(str(DATA_DIR / "datapackage.json"))
         parts = [f'<p><a href="{rel(self.env.docname, "downloads/four-pillars-data.zip")}" download>'
-                 f"Download the whole data package</a> (zip: {len(files)} files, the CSVs and datapackage.json).</p>"]
+                 f"Download the whole data package</a> (zip: {len(files)} files: datapackage.json, the "
+                 f"{len(package['resources'])} CSVs it lists and the READMEs).</p>"]
         for res in package["resources"]:
-            table = load(res["name"])
+            table = tables[res["name"]]
             used = sorted(set(table["source_id"])) if "source_id" in table else []
             rows = "".join(
-                f"<tr><td><code>{html.escape(f['name'])}</code></td><td>{f['type']}</td>"
+                f"<tr><td><code>{html.escape(f['name'])}</code></td><td>{html.escape(str(f.get('type', 'string')))}</td>"
                 f"<td>{html.escape(f.get('description', ''))}</td>"
                 f"<td>{html.escape(', '.join(f'{k}: {v}' for k, v in f.get('constraints', {}).items()))}</td></tr>"
                 for f in res["schema"]["fields"])
             cited = "; ".join(html.escape(str(sources.loc[i, "publisher"])) for i in used[:12])
             more = f" and {len(used) - 12} more" if len(used) > 12 else ""
             parts.append(
-                f'<section class="fp-resource" id="table-{res["name"]}"><h2><code>{res["path"]}</code>: {html.escape(res["title"])}</h2>'
+                f'<section class="fp-resource" id="table-{html.escape(res["name"], quote=True)}"><h2><code>'
+                f'{html.escape(res["path"])}</code>: {html.escape(res["title"])}</h2>'
                 f'<p>{html.escape(res["description"])} <strong>{len(table)} rows.</strong> '
                 + (f"Sources used: {len(used)} ({cited}{more}).</p>" if used else "</p>")
                 + '<table class="fp-table"><thead><tr><th>Field</th><th>Type</th><th>Description</th>'

@@ -20,6 +20,7 @@ import functools
 import html
 import http.server
 import io
+import os
 import sys
 import threading
 from datetime import date
@@ -151,7 +152,11 @@ def main() -> None:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # The figures print as SVG images, which cannot use the page's web fonts: give Chromium the
+        # book's typeface through fontconfig, so no chart is printed in a font of the machine.
+        from fourpillars.fonts import fontconfig
+        env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig())}
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
         page = browser.new_page()
         page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
         page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{PAGE}", wait_until="load")

@@ -116,10 +116,22 @@ def _style(name: str):
     return CitationStylesStyle(get_style_filepath(name), validate=False)
 
 
+def _escaped(value):
+    """The CSL item with every text value HTML-escaped (the address is left as it is)."""
+    if isinstance(value, dict):
+        return {k: v if k in ("id", "URL") else _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return html.escape(value, quote=False) if isinstance(value, str) else value
+
+
 def render(style: str, item: dict) -> str:
-    """One bibliography entry as HTML (titles in <i>, text escaped by citeproc-py)."""
+    """One bibliography entry as HTML (titles in <i>). citeproc-py's HTML formatter does not
+    escape the text it is given, so the item's text is escaped first: a '<' in CITATION.cff or
+    a page title must not become markup on every page."""
     from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
     from citeproc.source.json import CiteProcJSON
+    item = _escaped(item)
     bibliography = CitationStylesBibliography(_style(style), CiteProcJSON([item]), formatter.html)
     bibliography.register(Citation([CitationItem(item["id"])]))
     text = str(bibliography.bibliography()[0])

@@ -1,17 +1,27 @@
 """The one loader: read a table of the data package only through its schema.
 
-Every check fails loudly with a DataError that names the file, the row, the
-column, the bad value and what was expected. Nothing is coerced or dropped.
-Rows are counted from 1 for the first data row; the line number in the file
+What is valid is decided in one place, fourpillars/validate.py: frictionless applies the
+Table Schemas of data/datapackage.json, and the book's own checks the rules a schema cannot
+state. The loader asks it, then turns the cells into columns. Every problem stops the load with
+a DataError naming the file, the row, the column, the bad value and what was expected; nothing
+is coerced or dropped. Rows are counted from 1 for the first data row; the line in the file
 (header = line 1) is given too, so an editor can jump straight to it.
+
+Validation takes frictionless a few seconds per process, so a table that passed is remembered
+by the digest of everything its validity depends on (its CSV, the CSVs its foreign keys point
+into, the descriptor and the rules themselves): a build validates the package once
+(`python -m fourpillars`), and each notebook's kernel then only reads.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import re
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,32 +29,38 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
-
+VALIDATED = ROOT / "_build" / ".validated"  # one empty file per digest of a table that passed
 # Dates are ISO 8601 at the precision the source gives: a year, a month or a day.
-PARTIAL_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+TYPES = {"string", "integer", "number", "boolean", "date"}  # what the loader turns into columns
+# A cell a spreadsheet would run as a formula when a reader opens the CSV: one starting with
+# = + @, a space or control character, or - not followed by a digit (OWASP's list).
+FORMULA_START = r"[=+@\s]|-(?![0-9])"
+# Free text: one line, no surrounding space, not formula-like (the schema's pattern for text).
+TEXT = rf"^(?!{FORMULA_START})(?!.*\s$)[^\x00-\x1f\x7f]*$"
 
 
 class DataError(ValueError):
     """Bad input in the data package; the message says where and what was expected."""
 
 
-def _where(path: Path, row: int | None = None, column: str | None = None) -> str:
+def _where(path: Path) -> str:
     try:
-        shown = path.resolve().relative_to(ROOT)
+        return path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
-        shown = path
-    out = str(shown)
-    if row is not None:
-        out += f", row {row} (line {row + 1})"
-    if column is not None:
-        out += f", column '{column}'"
-    return out
+        return str(path)
 
 
 def read_package(data_dir: Path = DATA_DIR) -> dict:
-    path = data_dir / "datapackage.json"
+    """The descriptor, parsed (read it, do not change it: it is shared until the file changes)."""
+    path = Path(data_dir) / "datapackage.json"
     if not path.is_file():
         raise DataError(f"{_where(path)}: file not found; expected the data package descriptor")
+    return _parse_package(path, path.stat().st_mtime_ns, path.stat().st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_package(path: Path, mtime: int, size: int) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -52,72 +68,61 @@ def read_package(data_dir: Path = DATA_DIR) -> dict:
 
 
 def resource(name: str, data_dir: Path = DATA_DIR) -> dict:
-    for res in read_package(data_dir)["resources"]:
-        if res["name"] == name:
-            return res
-    raise DataError(f"{_where(data_dir / 'datapackage.json')}: no resource named '{name}'; "
-                    f"expected one of {[r['name'] for r in read_package(data_dir)['resources']]}")
+    names = [r["name"] for r in read_package(data_dir)["resources"]]
+    if name not in names:
+        raise DataError(f"{_where(data_dir / 'datapackage.json')}: no resource named '{name}'; expected one of {names}")
+    return next(r for r in read_package(data_dir)["resources"] if r["name"] == name)
 
 
-def _parse(value: str, field: dict, where: str):
-    """Turn one CSV cell into a Python value, or raise naming what was expected."""
-    kind = field.get("type", "string")
-    cons = field.get("constraints", {})
-    if value == "":
-        if cons.get("required"):
-            raise DataError(f"{where}: empty value; expected a {kind} (the field is required)")
-        return None
-    if kind == "string":
-        out = value
-    elif kind == "integer":
-        if not re.fullmatch(r"-?\d+", value):
-            raise DataError(f"{where}: '{value}' is not an integer; expected a whole number such as 2024")
-        out = int(value)
-    elif kind == "number":
-        try:
-            out = float(value)
-        except ValueError:
-            raise DataError(f"{where}: '{value}' is not a number; expected a decimal number such as 12.5") from None
-        if out != out or out in (float("inf"), float("-inf")):
-            raise DataError(f"{where}: '{value}' is not a finite number; expected a decimal number")
-    elif kind == "boolean":
-        if value not in ("true", "false"):
-            raise DataError(f"{where}: '{value}' is not a boolean; expected 'true' or 'false'")
-        out = value == "true"
-    elif kind == "date":
-        try:
-            out = dt.date.fromisoformat(value)
-        except ValueError:
-            raise DataError(f"{where}: '{value}' is not a valid date; expected YYYY-MM-DD") from None
-    else:
-        raise DataError(f"{where}: the schema gives unknown type '{kind}'; expected string, integer, number, boolean or date")
-    _check_constraints(value, out, field, where)
-    return out
+def _path(res: dict, data_dir: Path) -> Path:
+    """The resource's CSV, which must lie inside the data folder (the zip and the data page
+    describe that folder only)."""
+    where = f"{_where(data_dir / 'datapackage.json')}, resource '{res['name']}'"
+    raw = res.get("path")
+    path = (data_dir / raw).resolve() if isinstance(raw, str) else None
+    if path is None or Path(raw).is_absolute() or ".." in Path(raw).parts or data_dir.resolve() not in path.parents:
+        raise DataError(f"{where}: path {raw!r} lies outside the data folder; expected a CSV file name inside {_where(data_dir)}/")
+    return data_dir / raw
 
 
-def _check_constraints(raw: str, value, field: dict, where: str) -> None:
-    cons = field.get("constraints", {})
-    if "enum" in cons and value not in cons["enum"]:
-        raise DataError(f"{where}: '{raw}' is not allowed; expected one of {cons['enum']}")
-    if "pattern" in cons:
-        if not re.fullmatch(cons["pattern"], raw):
-            raise DataError(f"{where}: '{raw}' does not match the pattern {cons['pattern']}"
-                            + ("; expected an ISO 8601 date YYYY, YYYY-MM or YYYY-MM-DD"
-                               if cons["pattern"] == PARTIAL_DATE else ""))
-        if cons["pattern"] == PARTIAL_DATE:
-            _check_calendar(raw, where)
-    if "minimum" in cons and value < cons["minimum"]:
-        raise DataError(f"{where}: {raw} is below the minimum {cons['minimum']}; expected a value >= {cons['minimum']}")
-    if "maximum" in cons and value > cons["maximum"]:
-        raise DataError(f"{where}: {raw} is above the maximum {cons['maximum']}; expected a value <= {cons['maximum']}")
-
-
-def _check_calendar(raw: str, where: str) -> None:
-    parts = [int(p) for p in raw.split("-")]
+@contextmanager
+def csv_limit():
+    """frictionless lifts the csv module's field size limit for the whole process; reading
+    with a limit of our own keeps the outcome the same whether or not it ran first (a huge
+    cell is read whole, then refused by the schema's maxLength or type)."""
+    old = csv.field_size_limit(sys.maxsize)
     try:
-        dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
-    except ValueError:
-        raise DataError(f"{where}: '{raw}' is not a real calendar date; expected an ISO 8601 date YYYY, YYYY-MM or YYYY-MM-DD") from None
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _check_types(res: dict, data_dir: Path) -> None:
+    for field in res["schema"]["fields"]:
+        if field.get("type", "string") not in TYPES:
+            raise DataError(f"{_where(data_dir / 'datapackage.json')}, resource '{res['name']}', column '{field['name']}': "
+                            f"the schema gives unknown type {field.get('type')!r}; expected one of {sorted(TYPES)}")
+
+
+def _check_foreign_keys(res: dict, data_dir: Path) -> None:
+    """Each foreign key joins columns that exist. frictionless refuses the others too, but says
+    only that the descriptor is not valid."""
+    package = {r["name"]: r for r in read_package(data_dir)["resources"]}
+    where = f"{_where(data_dir / 'datapackage.json')}, resource '{res['name']}'"
+    as_list = lambda x: [x] if isinstance(x, str) else list(x or [])
+    for fk in res["schema"].get("foreignKeys", []):
+        local, target = as_list(fk.get("fields")), fk.get("reference", {}).get("resource")
+        columns = [f["name"] for f in res["schema"]["fields"]]
+        if missing := [c for c in local if c not in columns]:
+            raise DataError(f"{where}: a foreign key starts from column '{missing[0]}', which the table does not have; "
+                            f"expected one of its columns {columns}")
+        if target not in package:
+            raise DataError(f"{where}, column '{local[0]}': the foreign key points to table '{target}', which the "
+                            f"package does not have; expected one of {list(package)}")
+        target_columns = [f["name"] for f in package[target]["schema"]["fields"]]
+        if missing := [c for c in as_list(fk["reference"].get("fields")) if c not in target_columns]:
+            raise DataError(f"{where}, column '{local[0]}': the foreign key points to column '{missing[0]}' of "
+                            f"'{target}', which it does not have; expected one of {target_columns}")
 
 
 def _read_text(path: Path) -> str:
@@ -128,105 +133,90 @@ def _read_text(path: Path) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise DataError(f"{_where(path, line - 1 if line > 1 else None)}: byte 0x{raw[err.start]:02x} is not valid UTF-8 "
-                        f"(line {line}); expected UTF-8 text") from None
+        row = f", row {line - 1}" if line > 1 else ""
+        raise DataError(f"{_where(path)}{row} (line {line}): byte 0x{raw[err.start]:02x} is not valid UTF-8; "
+                        "expected UTF-8 text") from None
     if not text.strip():
         raise DataError(f"{_where(path)}: file is empty; expected a header row and data rows")
     return text
 
 
-def _check_header(header: list[str], names: list[str], path: Path) -> None:
-    missing = [n for n in names if n not in header]
-    extra = [h for h in header if h not in names]
-    if missing:
-        raise DataError(f"{_where(path)}, line 1: missing column '{missing[0]}'; expected columns {names}")
-    if extra:
-        raise DataError(f"{_where(path)}, line 1, column '{extra[0]}': unknown column not in the schema; expected only {names}")
-    if header != names:
-        raise DataError(f"{_where(path)}, line 1: columns are in the order {header}; expected the schema order {names}")
-
-
-def _rows(text: str, path: Path, fields: list[dict]) -> list[dict]:
+def _records(text: str, path: Path) -> tuple[list[list[str]], list[int]]:
+    """The file's records, read as strict RFC 4180 CSV (header first), and the line where
+    each starts (a quoted cell may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    names = [f["name"] for f in fields]
-    records: list[dict] = []
-    row = 0
-    try:
-        _check_header(next(reader), names, path)
-        while True:
-            row += 1
-            start_line = reader.line_num + 1  # a quoted field may span lines: report where the record starts
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            if len(cells) != len(names):
-                raise DataError(f"{_where(path, row)}: {len(cells)} cells; expected {len(names)} ({', '.join(names)})")
-            records.append({f["name"]: _parse(c, f, _where(path, row, f["name"])) for c, f in zip(cells, fields)})
-    except csv.Error as err:
-        raise DataError(f"{_where(path)}, row {row} (line {start_line}): malformed CSV ({err}); "
-                        "expected comma-separated cells with balanced double quotes (RFC 4180)") from None
-    if not records:
-        raise DataError(f"{_where(path)}: no data rows; expected at least one row after the header")
-    return records
+    records, starts, start = [], [], 1
+    with csv_limit():
+        try:
+            for cells in reader:
+                _check_controls(cells, records[0] if records else [], f"{_where(path)}, row {len(records)} (line {start})")
+                records.append(cells)
+                starts.append(start)
+                start = reader.line_num + 1
+        except csv.Error as err:
+            raise DataError(f"{_where(path)}, row {len(records)} (line {start}): malformed CSV ({err}); "
+                            "expected comma-separated cells with balanced double quotes (RFC 4180)") from None
+    return records, starts
 
 
-def _check_primary_key(records: list[dict], key: list[str], path: Path) -> None:
-    seen: dict[tuple, int] = {}
-    for i, rec in enumerate(records, start=1):
-        k = tuple(rec[c] for c in key)
-        if k in seen:
-            raise DataError(f"{_where(path, i, key[0] if len(key) == 1 else None)}: duplicate primary key "
-                            f"{dict(zip(key, k))}, first used in row {seen[k]}; expected each key to be unique")
-        seen[k] = i
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _check_foreign_keys(records: list[dict], schema: dict, path: Path, data_dir: Path) -> None:
-    for fk in schema.get("foreignKeys", []):
-        field = fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0]
-        target = fk["reference"]["resource"]
-        target_field = fk["reference"]["fields"]
-        target_field = target_field if isinstance(target_field, str) else target_field[0]
-        allowed = set(load(target, data_dir)[target_field])
-        for i, rec in enumerate(records, start=1):
-            if rec[field] is not None and rec[field] not in allowed:
-                label = "source key" if target == "sources" else "key"
-                raise DataError(f"{_where(path, i, field)}: unknown {label} '{rec[field]}'; "
-                                f"expected a value of column '{target_field}' in data/{target}.csv")
+def _check_controls(cells: list[str], header: list[str], where: str) -> None:
+    """No cell holds a control character (NUL, tab, line break, ...). The schema says so too,
+    but frictionless reads a carriage return inside a quoted cell as the end of the line and
+    would blame the wrong cell; the loader, which reads the file as written, names the right one."""
+    if not header and len(cells) == 1 and "\t" in cells[0]:
+        raise DataError(f"{where.replace(', row 0 (line 1)', ', line 1')}: the header is separated by tabs; "
+                        "expected comma-separated columns")
+    for i, value in enumerate(cells):
+        if CONTROL.search(value):
+            column = f", column '{header[i]}'" if i < len(header) else ""
+            shown = value.encode("unicode_escape").decode("ascii")
+            shown = f"'{shown[:80]}…' ({len(value):,} characters)" if len(shown) > 80 else f"'{shown}'"
+            raise DataError(f"{where.replace(', row 0 (line 1)', ', line 1')}{column}: {shown} holds a control character; "
+                            "expected one line of printable text (no tab, line break or NUL)")
 
 
-def _check_contested(records: list[dict], path: Path) -> None:
-    """A row flagged contested must share its claim with a row from another source."""
-    if not records or "contested" not in records[0] or "claim" not in records[0]:
-        return
-    by_claim: dict[str, set] = {}
-    for rec in records:
-        if rec["claim"]:
-            by_claim.setdefault(rec["claim"], set()).add(rec["source_id"])
-    for i, rec in enumerate(records, start=1):
-        if not rec["contested"]:
-            continue
-        if not rec["claim"]:
-            raise DataError(f"{_where(path, i, 'claim')}: row is contested but names no claim; "
-                            "expected the id of the claim its sources disagree on")
-        if len(by_claim[rec["claim"]]) < 2:
-            raise DataError(f"{_where(path, i, 'contested')}: claim '{rec['claim']}' is flagged contested but has a "
-                            "single source; expected rows from at least two sources for a contested claim")
+def _depends_on(res: dict, data_dir: Path) -> list[Path]:
+    """The files a table's validity depends on: the descriptor, its CSV, and the CSVs its
+    foreign keys point into."""
+    package = {r["name"]: r for r in read_package(data_dir)["resources"]}
+    targets = [fk.get("reference", {}).get("resource") for fk in res["schema"].get("foreignKeys", [])]
+    return [data_dir / "datapackage.json", data_dir / res["path"]] + \
+        [data_dir / package[t]["path"] for t in targets if t in package and isinstance(package[t].get("path"), str)]
 
 
 @lru_cache(maxsize=None)
-def _load_cached(name: str, data_dir: Path, stamp: tuple) -> pd.DataFrame:
-    res = resource(name, data_dir)
-    path = data_dir / res["path"]
-    schema = res["schema"]
-    records = _rows(_read_text(path), path, schema["fields"])
-    key = schema.get("primaryKey")
-    if key:
-        _check_primary_key(records, [key] if isinstance(key, str) else key, path)
-    _check_foreign_keys(records, schema, path, data_dir)
-    _check_contested(records, path)
-    frame = pd.DataFrame.from_records(records, columns=[f["name"] for f in schema["fields"]])
-    for f in schema["fields"]:
+def _rules() -> bytes:
+    from importlib.metadata import version
+    return version("frictionless").encode() + Path(__file__).with_name("validate.py").read_bytes()
+
+
+def _digest(files: list[Path]) -> str:
+    digest = hashlib.sha256(_rules())
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + (f.read_bytes() if f.is_file() else b"(missing)") + b"\0")
+    return digest.hexdigest()
+
+
+def _validate(name: str, data_dir: Path, records: list[list[str]], lines: list[int], stamp: Path) -> None:
+    """Ask frictionless and the book's checks; remember a pass in `stamp`."""
+    from .validate import resource_problems
+    problems = resource_problems(name, data_dir, ROOT, records[0] if records else [], lines)
+    if problems:
+        more = f" (and {len(problems) - 1} more in this table)" if len(problems) > 1 else ""
+        raise DataError(problems[0] + more)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+
+
+def _frame(rows: list[list[str]], fields: list[dict]) -> pd.DataFrame:
+    """The validated cells as typed columns: '' is missing, numbers and booleans as written."""
+    convert = {"integer": int, "number": float, "boolean": lambda c: c == "true", "date": dt.date.fromisoformat}
+    records = [[None if c == "" else convert.get(f.get("type"), str)(c) for c, f in zip(cells, fields)] for cells in rows]
+    frame = pd.DataFrame.from_records(records, columns=[f["name"] for f in fields])
+    for f in fields:
         if f.get("type") == "integer":
             frame[f["name"]] = frame[f["name"]].astype("Int64")
         elif f.get("type") == "number":
@@ -234,14 +224,29 @@ def _load_cached(name: str, data_dir: Path, stamp: tuple) -> pd.DataFrame:
     return frame
 
 
+@lru_cache(maxsize=None)
+def _load_cached(name: str, data_dir: Path, files: tuple, stamp: tuple) -> pd.DataFrame:
+    res = resource(name, data_dir)
+    _check_types(res, data_dir)
+    _check_foreign_keys(res, data_dir)
+    path = _path(res, data_dir)
+    records, lines = _records(_read_text(path), path)
+    stamp = VALIDATED / _digest(list(files))
+    if not stamp.exists():
+        _validate(name, data_dir, records, lines, stamp)
+    return _frame(records[1:], res["schema"]["fields"])
+
+
 def load(name: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
     """Return the table `name` of the data package, validated against its schema."""
     data_dir = Path(data_dir)
     res = resource(name, data_dir)
-    path = data_dir / res["path"]
-    # The cache key includes the file's mtime and size, so an edit is always re-read.
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
-    frame = _load_cached(name, data_dir, (stamp, (data_dir / "datapackage.json").stat().st_mtime_ns)).copy()
+    _path(res, data_dir)
+    # The in-process cache is keyed by the time and size of every file the table's validity
+    # depends on (foreign-key targets too), so an edit to any of them is always seen.
+    files = tuple(_depends_on(res, data_dir))
+    stamp = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None for f in files)
+    frame = _load_cached(name, data_dir, files, stamp).copy()
     frame.attrs["table"] = name  # lets a failed claim say which table its rows come from
     return frame
 

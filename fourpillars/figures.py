@@ -18,6 +18,9 @@ import altair as alt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from .escape import markdown_text
+from .fonts import FONT_STACK
+from .fonts import register as register_fonts
 from . import layout
 from .sources import short_cite, source_line
 
@@ -123,7 +126,8 @@ def tooltip_problems(spec) -> list[str]:
 
 @alt.theme.register("fourpillars", enable=True)
 def theme() -> alt.theme.ThemeConfig:
-    font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+    # The book's own typeface (fourpillars/fonts.py), so exports match on every machine.
+    font = FONT_STACK
     return alt.theme.ThemeConfig({
         "config": {
             # The chart's container carries its text alternative (role img + aria-label); marks
@@ -134,9 +138,11 @@ def theme() -> alt.theme.ThemeConfig:
             "view": {"stroke": None, "continuousWidth": 640},
             "title": {"anchor": "start", "fontSize": 15, "fontWeight": 600, "subtitleFontSize": 12,
                       "subtitleColor": "#444444", "offset": 10},
-            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
+            # Titles at 600, the weight the book's font ships (not Vega's default bold, 700).
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333", "titleFontWeight": 600,
                      "titleColor": "#333333", "gridColor": "#e6e6e6", "domainColor": "#888888"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top", "titleFontWeight": 600},
+            "header": {"titleFontWeight": 600},
             "range": {"category": list(PALETTE.values())},
         }
     })
@@ -151,6 +157,9 @@ def theme() -> alt.theme.ThemeConfig:
 # a notebook that is not trusted. At one pixel per point, as a notebook shows it (ppi=144 is
 # sharper on dense screens, and 2.5 times the bytes).
 alt.renderers.enable("png")
+# altair's PNG renderer calls vl-convert itself: register the book's typeface for it too, so a
+# chart a reader draws in JupyterLab looks as it does in the book (fourpillars/fonts.py).
+register_fonts()
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict:
@@ -211,7 +220,7 @@ class Figure:
         """Store the chart and its source line for a {glue:figure} in the notebook's prose."""
         from myst_nb import glue
         glue(self.name, self, display=False)
-        glue(f"{self.name}-source", Markdown(self.source), display=False)
+        glue(f"{self.name}-source", Markdown(markdown_text(self.source)), display=False)
 
 
 def table_columns(spec: dict, rows: list[dict]) -> list[tuple[str, str]]:

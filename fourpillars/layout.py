@@ -354,10 +354,12 @@ def _fit(spec: dict, width: int) -> tuple[dict, str, float]:
 
 @functools.lru_cache(maxsize=1)
 def _code_key() -> str:
-    """What the drawings depend on besides the spec: this module, the renderer, vl-convert."""
+    """What the drawings depend on besides the spec: this module, the renderer, vl-convert and
+    the typeface it draws with."""
     import importlib.metadata
+    from . import fonts
     here = Path(__file__).parent
-    code = (here / "layout.py").read_bytes() + (here / "render.py").read_bytes()
+    code = (here / "layout.py").read_bytes() + (here / "render.py").read_bytes() + fonts._key().encode()
     return hashlib.sha256(code + importlib.metadata.version("vl-convert-python").encode()).hexdigest()
 
 

@@ -1,9 +1,9 @@
 """The one way the book draws a chart offline: every vl-convert call goes through here.
 
-vl-convert lays text out with the fonts it finds, so the images depend on the fonts
-available. To draw with the book's own font, register it once in `_vlc()` (one line);
-every figure image (the static drawings on the page, the SVG and PNG downloads, the
-drawing in a notebook's output) then changes with it.
+vl-convert lays text out with the fonts it finds, so the images would depend on the fonts
+the machine has; `_vlc()` registers the book's own typeface (fourpillars/fonts.py) first, so
+every figure image (the static drawings on the page, the SVG and PNG downloads, the drawing
+in a notebook's output) is drawn with it.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import re
 @functools.lru_cache(maxsize=1)
 def _vlc():
     import vl_convert as vlc
+    from .fonts import register
+    register()  # the book's own typeface, never the machine's fonts
     return vlc
 
 

@@ -7,38 +7,46 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import ROOT, load
+from .data import ROOT, DataError, load
 
 BIB_PATH = ROOT / "references.bib"
 
 
-def _bib_escape(text: str) -> str:
-    # Braces keep BibTeX from re-casing titles; & and % must be escaped for LaTeX-aware tools.
-    return text.replace("\\", "").replace("{", "").replace("}", "").replace("&", r"\&").replace("%", r"\%")
+def _bib_text(text: str, where: str, latex: bool = True) -> str:
+    """A value as BibTeX field text. Braces and backslashes are markup in BibTeX: a stray '}'
+    closes the field early and lets the rest of the cell become fields of its own. The schema
+    refuses them in the columns that reach references.bib; this refuses them again, naming the
+    row, should a value arrive some other way. & and % are escaped for LaTeX-aware tools
+    (not in a URL, which BibTeX keeps verbatim)."""
+    if any(c in text for c in "{}\\"):
+        raise DataError(f"{where}: {text!r} holds {{, }} or \\; expected text without them (BibTeX reads them as markup)")
+    return text.replace("&", r"\&").replace("%", r"\%") if latex else text
 
 
-def _bib_authors(author: str) -> str:
+def _bib_authors(author: str, where: str) -> str:
     """'Family, Given' names stay as they are; a name without a comma is an organisation,
     braced so BibTeX does not read 'Geopolitical Intelligence Services' as Mr Services."""
     names = [a.strip() for a in author.split(";") if a.strip()]
-    return " and ".join(n if "," in n else "{" + _bib_escape(n) + "}" for n in names)
+    return " and ".join(_bib_text(n, where) if "," in n else "{" + _bib_text(n, where) + "}" for n in names)
 
 
-def bib_entry(src: pd.Series) -> str:
-    """One BibTeX entry. Web pages are @misc (pybtex's styles have no @online)."""
+def bib_entry(src: pd.Series, row: int | None = None) -> str:
+    """One BibTeX entry. Web pages are @misc (pybtex's styles have no @online). `row` is the
+    source's row in data/sources.csv, named in any error."""
+    at = lambda column: f"data/sources.csv, {f'row {row} (line {row + 1}), ' if row else ''}column '{column}'"
     year = src["date"][:4]
     fields = {
         # A corporate author is wrapped in braces so BibTeX does not split it into names.
-        "author": _bib_authors(src["author"]) if src["author"] else "{" + _bib_escape(src["publisher"]) + "}",
-        "title": "{" + _bib_escape(src["title"]) + "}",
-        "howpublished": _bib_escape(src["publisher"]),
+        "author": _bib_authors(src["author"], at("author")) if src["author"] else "{" + _bib_text(src["publisher"], at("publisher")) + "}",
+        "title": "{" + _bib_text(src["title"], at("title")) + "}",
+        "howpublished": _bib_text(src["publisher"], at("publisher")),
         "year": year or "n.d.",
-        "url": src["url"] or "",
-        "note": _bib_escape("; ".join(x for x in [
-            f"Reporting {src['reports']}" if src["reports"] else "",
-            f"Dated {src['date']}" if src["date"] and len(src["date"]) > 4 else "",
-            src["date_note"] or "",
-        ] if x)),
+        "url": _bib_text(src["url"], at("url"), latex=False) if src["url"] else "",
+        "note": "; ".join(x for x in [
+            f"Reporting {_bib_text(src['reports'], at('reports'))}" if src["reports"] else "",
+            f"Dated {_bib_text(src['date'], at('date'))}" if src["date"] and len(src["date"]) > 4 else "",
+            _bib_text(src["date_note"], at("date_note")) if src["date_note"] else "",
+        ] if x),
     }
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
     return f"@misc{{{src['id']},\n{body}\n}}\n"
@@ -47,7 +55,7 @@ def bib_entry(src: pd.Series) -> str:
 def render_bib() -> str:
     sources = load("sources").fillna("")  # empty optional fields read as missing
     header = "% Generated from data/sources.csv by `python -m fourpillars.sources`; do not edit by hand.\n\n"
-    return header + "\n".join(bib_entry(s) for _, s in sources.iterrows())
+    return header + "\n".join(bib_entry(s, row) for row, (_, s) in enumerate(sources.iterrows(), start=1))
 
 
 def write_bib(path: Path = BIB_PATH) -> Path:

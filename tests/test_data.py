@@ -15,8 +15,9 @@ PROSE = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").gl
 
 
 def test_frictionless_validates_the_package():
-    from frictionless import validate
-    report = validate(str(DATA_DIR / "datapackage.json"))
+    """frictionless on the whole package, with the book's own checks (fourpillars/validate.py)."""
+    from fourpillars.validate import validate_package
+    report = validate_package(DATA_DIR)
     errors = [f"{t.name}: {e.message}" for t in report.tasks for e in t.errors] + [e.message for e in report.errors]
     assert report.valid, "frictionless found errors:\n" + "\n".join(errors[:20])
 
@@ -114,3 +115,29 @@ def test_the_contested_page_shows_a_value_and_unit_for_every_contested_row():
     blank = rows[(rows["value"].astype(str).str.strip() == "") | (rows["unit"].astype(str).str.strip() == "")]
     assert blank.empty, f"contested rows with no value or unit: {blank[['table', 'claim']].values.tolist()}"
     assert {"ru-nis-gpn-2025", "rc-srebrenica-2024-against"} <= set(rows["claim"])
+
+
+def test_every_table_states_the_books_rules():
+    """The schema is the one definition of valid (fourpillars/validate.py), so every table, a new
+    one too, states the rules: the comma dialect, booleans true/false only, and on every text
+    column a length limit and a pattern the loader can explain (free text: TEXT, or BIB_TEXT in
+    the columns references.bib is made from). Copy them from an existing table."""
+    from fourpillars.data import TEXT
+    from fourpillars.validate import BIB_TEXT, MEANING
+    missing = []
+    for res in read_package()["resources"]:
+        if res.get("dialect", {}).get("delimiter") != ",":
+            missing.append(f"{res['name']}: dialect {{'delimiter': ','}}")
+        for f in res["schema"]["fields"]:
+            where, cons = f"{res['name']}.{f['name']}", f.get("constraints", {})
+            if f["type"] == "boolean" and (f.get("trueValues"), f.get("falseValues")) != (["true"], ["false"]):
+                missing.append(f"{where}: trueValues ['true'], falseValues ['false']")
+            if f["type"] == "string" and "enum" not in cons:
+                if cons.get("pattern") not in MEANING:
+                    missing.append(f"{where}: a pattern from fourpillars/validate.py (free text: {TEXT})")
+                if not cons.get("maxLength"):
+                    missing.append(f"{where}: maxLength")
+    bib_columns = {f["name"] for r in read_package()["resources"] if r["name"] == "sources"
+                   for f in r["schema"]["fields"] if f.get("constraints", {}).get("pattern") == BIB_TEXT}
+    assert {"author", "title", "publisher", "date_note", "reports"} <= bib_columns, bib_columns
+    assert not missing, "tables that do not state the book's rules:\n" + "\n".join(missing[:30])

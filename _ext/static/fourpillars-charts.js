@@ -83,11 +83,22 @@
     return (value.title ? "<h2>" + valueToHtml(String(value.title)) + "</h2>" : "") + (rows ? "<table>" + rows + "</table>" : "");
   }
 
+  // Vega measures text as it lays a chart out: load the charts' typeface (fourpillars/fonts.py,
+  // both weights) first, or labels are measured in a fallback font and drawn in the book's.
+  function fontsReady(spec) {
+    var font = spec.config && spec.config.font;
+    if (!font || !document.fonts) return Promise.resolve();
+    return Promise.all([document.fonts.load("16px " + font), document.fonts.load("600 16px " + font)])
+      .catch(function () {});
+  }
+
   function draw(figure) {
     if (figure.fpDrawing) return figure.fpDrawing;
     var holder = figure.querySelector(".fp-chart");
     var variant = chosen();
     figure.fpDrawing = Promise.all([vegaReady(), specOf(figure)]).then(function (loaded) {
+      return fontsReady(loaded[1]).then(function () { return loaded; });
+    }).then(function (loaded) {
       var live = document.createElement("div");
       live.className = "fp-live";
       var overlay = !!holder.querySelector("picture");
