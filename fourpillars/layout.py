@@ -163,13 +163,15 @@ def _label(holder: dict, key: str, values: list[str], chars: int, var: str = "da
     return n
 
 
-def _wrap(spec: dict, width: int, share: float = 1.0, marks: bool = False, legend_share: float | None = None) -> None:
+def _wrap(spec: dict, width: int, share: float = 1.0, marks: bool = False,
+          legend_share: float | None = None) -> None:
     """Titles, axis and legend labels and facet headers that would not fit go onto more lines.
     Each view wraps to the width it gets: side-by-side panels (hconcat, wrapped facets and
     concats) share their parent's width. `share` < 1 wraps labels tighter still, for a second
     try when a drawing comes out too wide (a top legend starts where the plot starts, to the
-    right of the y-axis labels); `legend_share` wraps the legends' labels alone tighter. `marks` (the narrow layouts) wraps the long strings of text marks
-    too: a label drawn beside a bar or over a period, which no axis or legend wraps."""
+    right of the y-axis labels); `legend_share` wraps the legends' labels alone tighter. `marks`
+    (the narrow layouts) wraps the long strings of text marks too: a label drawn beside a bar or
+    over a period, which no axis or legend wraps."""
     most = [1]
 
     def wrap_lines(text, chars):
@@ -211,9 +213,10 @@ def _wrap(spec: dict, width: int, share: float = 1.0, marks: bool = False, legen
         half the view's width each; text placed above its mark grows upward, any other downward."""
         mark = d.get("mark")
         enc = (d.get("encoding") or {}).get("text")
-        if (mark if isinstance(mark, str) else (mark or {}).get("type") if isinstance(mark, dict) else None) != "text":
+        if (mark if isinstance(mark, str) else mark.get("type") if isinstance(mark, dict) else None) != "text":
             return
-        if not isinstance(enc, dict) or not isinstance(enc.get("field"), str) or enc.get("type") not in ("nominal", "ordinal"):
+        if not isinstance(enc, dict) or not isinstance(enc.get("field"), str) \
+                or enc.get("type") not in ("nominal", "ordinal"):
             return
         mark = {"type": "text"} if isinstance(mark, str) else dict(mark)
         size = mark.get("fontSize", MIN_FONT) if isinstance(mark.get("fontSize"), (int, float)) else MIN_FONT
@@ -411,8 +414,11 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
             base["height"] = round(base["height"] * width / 640)  # a map keeps its shape
     if layout == "narrow":
         # Legend entries in columns run past a narrow drawing's edge, where fit-x does not see
-        # them (the map's two-column status legend was cut at 272 px): one entry a line.
+        # them (the map's two-column status legend was cut at 272 px): one entry a line. Two top
+        # legends side by side do the same (fig-ru-timeline's shape legend was cut at the right
+        # edge): one legend under the other.
         _one_column_legends(base)
+        _stack_legends(base)
     if own:
         _merge(base, own)
     best = None
