@@ -257,10 +257,23 @@ CODE_BLOCK = re.compile(r'<div class="highlight"><pre>.*?</pre>', re.S)
 
 
 def plain_tokens(body: str) -> str:
-    """Pygments wraps every name, punctuation mark and space of the (hidden) code cells in its own
-    span, though the theme draws those three in the code's own colour, light and dark: unwrapped,
-    the code looks the same and a chapter page is some 70 KB lighter."""
+    """Pygments wraps every name, punctuation mark and space of code in its own span, though the
+    theme draws those three in the code's own colour, light and dark: unwrapped, the code looks the
+    same. (The hidden code cells are written without highlighting at all: _ext/fourpillars_notebook.py.)"""
     return CODE_BLOCK.sub(lambda m: PLAIN_TOKEN.sub(r"\1", m.group(0)), body)
+
+
+INDENT = re.compile(r"\n[ \t]+")
+VERBATIM = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>|<script\b.*?</script>|<style\b.*?</style>)", re.S)
+
+
+def no_indent(body: str) -> str:
+    """The indentation docutils, myst-nb and pandas write before each line of markup (some 5 KB of a
+    chapter page) is dropped; a line break still separates the words, and text whose spaces
+    count (code, scripts) is left as it is."""
+    parts = VERBATIM.split(body)
+    parts[::2] = [INDENT.sub("\n", part) for part in parts[::2]]
+    return "".join(parts)
 
 
 def on_page(app, pagename, templatename, context, doctree) -> None:
@@ -283,6 +296,8 @@ def on_page(app, pagename, templatename, context, doctree) -> None:
                         **{"data-bundle": f"fourpillars/{bundle_name()}", "data-media": media})
     if '<div class="highlight"><pre>' in (context.get("body") or ""):
         context["body"] = plain_tokens(context["body"])
+    if context.get("body"):
+        context["body"] = no_indent(context["body"])
     if 'role="doc-biblioentry"' in (context.get("body") or ""):
         # sphinxcontrib-bibtex puts deprecated doc-biblioentry items in a role="list";
         # assistive technology expects list items there.

@@ -5,7 +5,8 @@ in a notebook cell (`fourpillars.claim`), which leaves a hidden record of the cl
 output. This extension
 
 - turns each role into a small link to the claim's entry in the ledger;
-- collects, per document, the records and the sentences that mark them;
+- collects, per document, the records and the sentences that mark them, and leaves the records
+  off the page (the ledger shows them);
 - fails the build (a warning, and the build is strict) when a sentence names a claim that no
   notebook checks, or a checked claim is marked by no sentence;
 - fills the ``{fourpillars-claims-ledger}`` directive with every claim: its id (a stable
@@ -67,12 +68,25 @@ def _sentence(ref: claim_ref) -> str:
     return re.sub(r"\s+([,.;:)])", r"\1", sentence)  # no gap where the tick stood
 
 
+def _drop(node) -> None:
+    """A record, once read, leaves the page (each was a hidden span of about 300 bytes, some 25 KB
+    of a chapter page), and so does the cell output it leaves empty."""
+    parent = node.parent
+    parent.remove(node)
+    while isinstance(parent, nodes.container) and not parent.children and parent.get("nb_element") in (
+            "mime_bundle", "cell_code_output") and parent.parent is not None:
+        node, parent = parent, parent.parent
+        parent.remove(node)
+
+
 def collect(app, doctree) -> None:
     env, docname = app.env, app.env.docname
     records = []
-    for raw in doctree.findall(nodes.raw):
-        for match in RECORD_RE.finditer(raw.astext()):
-            records.append(json.loads(html.unescape(match.group(1))))
+    for raw in list(doctree.findall(nodes.raw)):
+        found = RECORD_RE.findall(raw.astext())
+        records += [json.loads(html.unescape(data)) for data in found]
+        if found and not RECORD_RE.sub("", raw.astext()).strip():
+            _drop(raw)
     if records:
         env.fp_claim_records = {**getattr(env, "fp_claim_records", {}), docname: records}
     # (claim id, sentence, line, n): the n-th tick of the page gets the anchor claimref-<id>-<n>

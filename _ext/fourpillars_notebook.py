@@ -10,6 +10,12 @@ instead. So this
   elsewhere), recognised by its text form `[notebook drawing of fig-...]`, and any cell output
   that leaves empty. Everything else in the cell (claim records, say) stays. This runs as each
   page is read, before Sphinx collects the page's images, so none is copied to the output.
+
+It also writes the source of a code cell hidden behind its toggle (tagged `hide-input` or
+`hide-cell`, every chapter cell) as plain text, without syntax highlighting: pygments wraps each
+keyword, string and operator in a span of its own, which made the hidden code some 90 KB of a
+chapter page (a phone on a slow link pays for every byte of it, opened or not). The code is as
+readable, copyable and searchable in plain type; code the page shows openly keeps its colours.
 """
 from __future__ import annotations
 
@@ -35,7 +41,17 @@ def drop_notebook_drawings(app, doctree) -> None:
             output.parent.remove(output)
 
 
+def plain_hidden_code(app, doctree) -> None:
+    for cell in doctree.findall(_nb_element("cell_code")):
+        if cell.get("hide_mode") not in ("input", "input+output", "all"):
+            continue
+        for source in cell.findall(_nb_element("cell_code_source")):
+            for block in source.findall(nodes.literal_block):
+                block["language"] = "none"
+
+
 def setup(app):
     os.environ["FOURPILLARS_CELL_DRAWINGS"] = "off"  # inherited by the notebook kernels the build starts
     app.connect("doctree-read", drop_notebook_drawings, priority=400)  # before the image collector (500)
+    app.connect("doctree-read", plain_hidden_code)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

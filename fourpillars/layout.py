@@ -163,27 +163,38 @@ def _label(holder: dict, key: str, values: list[str], chars: int, var: str = "da
     return n
 
 
-def _wrap(spec: dict, width: int, share: float = 1.0) -> None:
+def _wrap(spec: dict, width: int, share: float = 1.0, marks: bool = False,
+          legend_share: float | None = None) -> None:
     """Titles, axis and legend labels and facet headers that would not fit go onto more lines.
     Each view wraps to the width it gets: side-by-side panels (hconcat, wrapped facets and
     concats) share their parent's width. `share` < 1 wraps labels tighter still, for a second
     try when a drawing comes out too wide (a top legend starts where the plot starts, to the
-    right of the y-axis labels)."""
+    right of the y-axis labels); `legend_share` wraps the legends' labels alone tighter. `marks`
+    (the narrow layouts) wraps the long strings of text marks too: a label drawn beside a bar or
+    over a period, which no axis or legend wraps."""
     most = [1]
+
+    def wrap_lines(text, chars):
+        """A title as one string or as a list of lines: each line too long goes onto more lines."""
+        if isinstance(text, str):
+            return _lines(text, chars) if len(text) > chars else text
+        if isinstance(text, list) and all(isinstance(t, str) for t in text):
+            return [part for line in text for part in (_lines(line, chars) if len(line) > chars else [line])]
+        return text
 
     def wrap_title(holder, key, chars, sub_chars):
         title = holder.get(key)
-        if isinstance(title, str) and len(title) > chars:
-            holder[key] = _lines(title, chars)
+        if isinstance(title, (str, list)):
+            holder[key] = wrap_lines(title, chars)
         elif isinstance(title, dict):
             for part, c in (("text", chars), ("subtitle", sub_chars)):
-                if isinstance(title.get(part), str) and len(title[part]) > c:
-                    title[part] = _lines(title[part], c)
+                if part in title:
+                    title[part] = wrap_lines(title[part], c)
 
     def encodings(d, avail):
         axis_chars = int(avail * 0.45 * share / (MIN_FONT * CHAR))
         text_chars = int(avail / (12 * CHAR))
-        legend_chars = int(width * 0.8 * share / (12 * CHAR))
+        legend_chars = int(width * 0.8 * (share if legend_share is None else legend_share) / (12 * CHAR))
         for channel, enc in (d.get("encoding") or {}).items():
             if not isinstance(enc, dict):
                 continue
@@ -196,6 +207,37 @@ def _wrap(spec: dict, width: int, share: float = 1.0) -> None:
                 _label(enc, "axis", values, max(8, text_chars // 3))
             elif channel in LEGEND_CHANNELS:
                 _label(enc, "legend", values, legend_chars)
+
+    def text_mark(d, avail):
+        """A text mark's long strings (a label beside a bar, over a period) on more lines, at most
+        half the view's width each; text placed above its mark grows upward, any other downward."""
+        mark = d.get("mark")
+        enc = (d.get("encoding") or {}).get("text")
+        if (mark if isinstance(mark, str) else mark.get("type") if isinstance(mark, dict) else None) != "text":
+            return
+        if not isinstance(enc, dict) or not isinstance(enc.get("field"), str) \
+                or enc.get("type") not in ("nominal", "ordinal"):
+            return
+        mark = {"type": "text"} if isinstance(mark, str) else dict(mark)
+        size = mark.get("fontSize", MIN_FONT) if isinstance(mark.get("fontSize"), (int, float)) else MIN_FONT
+        chars = max(8, int(avail * 0.5 * share / (size * CHAR)))
+        field = enc["field"]
+        wrapped = {v: "\n".join(_lines(v, chars)) for v in _values(spec, field) if len(v) > chars}
+        if not wrapped:
+            return
+        table = json.dumps(wrapped, ensure_ascii=True, separators=(",", ":"))
+        shown = f"{field}__lines"
+        d["transform"] = list(d.get("transform", [])) + [
+            {"calculate": f"{table}[datum[{json.dumps(field)}]] || datum[{json.dumps(field)}]", "as": shown}]
+        d["encoding"] = {**d["encoding"], "text": {**enc, "field": shown}}
+        mark["lineBreak"] = "\n"
+        dy = mark.get("dy")
+        if isinstance(dy, (int, float)) and dy < 0:
+            # Vega draws a text's further lines below its first whatever the baseline: text placed
+            # above its mark moves up by the lines it gained, so it does not run into the mark.
+            extra = max(len(v.split("\n")) for v in wrapped.values()) - 1
+            mark["dy"] = dy - extra * mark.get("lineHeight", size + 2)
+        d["mark"] = mark
 
     def headers(facet, avail):
         chars = int(avail * share / (12 * CHAR))
@@ -211,6 +253,8 @@ def _wrap(spec: dict, width: int, share: float = 1.0) -> None:
         if any(k in d for k in ("mark", "layer", *COMPOUND)):  # a view: its own title
             wrap_title(d, "title", title_chars, text_chars)
         encodings(d, avail)
+        if marks:
+            text_mark(d, avail)
         panel = avail / max(1, _columns(d, spec)) if any(k in d for k in COMPOUND) else avail
         if isinstance(d.get("facet"), dict):
             headers(d["facet"], panel)
@@ -370,16 +414,23 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
             base["height"] = round(base["height"] * width / 640)  # a map keeps its shape
     if layout == "narrow":
         # Legend entries in columns run past a narrow drawing's edge, where fit-x does not see
-        # them (the map's two-column status legend was cut at 272 px): one entry a line.
+        # them (the map's two-column status legend was cut at 272 px): one entry a line. Two top
+        # legends side by side do the same (fig-ru-timeline's shape legend was cut at the right
+        # edge): one legend under the other.
         _one_column_legends(base)
+        _stack_legends(base)
     if own:
         _merge(base, own)
     best = None
     # Labels wrapped for the width first; if the drawing is still too wide, legends stacked, then in
-    # one column, then every label wrapped tighter (never a smaller font).
-    for share, squeezes in ((1.0, (None, _stack_legends, _one_column_legends)), (0.7, (None,)), (0.5, (None,))):
+    # one column, then the legends' labels wrapped tighter (a top legend starts right of the y-axis
+    # labels, so it has less than the width: wrapping it first keeps the axis labels on fewer lines),
+    # then every label wrapped tighter (never a smaller font).
+    tries = ((1.0, 1.0, (None, _stack_legends, _one_column_legends)), (1.0, 0.5, (None,)),
+             (0.7, 0.7, (None,)), (0.5, 0.5, (None,)))
+    for share, legend_share, squeezes in tries:
         wrapped = copy.deepcopy(base)
-        _wrap(wrapped, width, share)
+        _wrap(wrapped, width, share, marks=layout == "narrow", legend_share=legend_share)
         for squeeze in squeezes:
             if squeeze:
                 squeeze(wrapped)
