@@ -68,12 +68,18 @@ def _sentence(ref: claim_ref) -> str:
     return re.sub(r"\s+([,.;:)])", r"\1", sentence)  # no gap where the tick stood
 
 
+def _shows_nothing(node) -> bool:
+    return not node.astext().strip() and not any(node.findall(nodes.image))
+
+
 def _drop(node) -> None:
     """A record, once read, leaves the page (each was a hidden span of about 300 bytes, some 25 KB
     of a chapter page), and so does the cell output it leaves empty."""
     parent = node.parent
     parent.remove(node)
-    while isinstance(parent, nodes.container) and not parent.children and parent.get("nb_element") in (
+    # A cell's output may still hold glue records, which draw nothing: an output with nothing left
+    # to show goes too, not only one with no children.
+    while isinstance(parent, nodes.container) and _shows_nothing(parent) and parent.get("nb_element") in (
             "mime_bundle", "cell_code_output") and parent.parent is not None:
         node, parent = parent, parent.parent
         parent.remove(node)
@@ -183,8 +189,8 @@ def resolve(app, doctree, fromdoc: str) -> None:
         uri = _link(app, fromdoc, ref["claim_id"])
         link = (f'<a class="fp-claim" id="claimref-{html.escape(ref["claim_id"])}-{n}" href="{html.escape(uri)}" '
                 'title="Checked against the data: see the claims ledger">'
-                f'<span aria-hidden="true">\u2713</span><span class="visually-hidden">(checked claim '
-                f'{html.escape(ref["claim_id"])})</span></a>')
+                # A screen reader says "checked claim"; the id is in the link's address.
+                '<span aria-hidden="true">\u2713</span><span class="visually-hidden">(checked claim)</span></a>')
         ref.replace_self(nodes.raw("", link, format="html"))
     for placeholder in list(doctree.findall(claims_ledger)):
         placeholder.replace_self(nodes.raw("", _ledger_html(app, fromdoc), format="html"))

@@ -266,10 +266,17 @@ def data_table(name: str, spec: dict, rows_key: str) -> str:
         return html.escape(str(value), quote=False)
     # HTML's optional end tags (</th>, </td>, </tr>) left out: a long table is a tenth lighter, and a
     # <th> in <thead> heads its column without a scope.
+    # A column with one value in every row (one source, say) is stated once above the table rather
+    # than repeated down it: easier to read, and a phone pays for each repetition.
+    same = [(c, t) for c, t in columns if len(rows) > 1 and cell(rows[0].get(c))
+            and all(cell(r.get(c)) == cell(rows[0].get(c)) for r in rows)]
+    columns = [ct for ct in columns if ct not in same] or columns
+    every = "; ".join(f"{html.escape(t)}: {cell(rows[0].get(c))}" for c, t in same if (c, t) not in columns)
+    every = f'<p class="fp-data-every">In every row: {every}.</p>' if every else ""
     head = "".join(f"<th>{html.escape(title)}" for _, title in columns)
     body = "".join("<tr>" + "".join(f"<td>{cell(row.get(c))}" for c, _ in columns) for row in rows)
     return (f'<details class="fp-data"><summary id="{name}-data">Data table: the {len(rows)} rows this chart draws'
-            f'</summary><div class="fp-data-scroll" tabindex="0" role="region" aria-labelledby="{name}-data">'
+            f'</summary><div class="fp-data-scroll" tabindex="0" role="region" aria-labelledby="{name}-data">{every}'
             f'<table class="fp-table"><thead><tr>{head}</thead>'
             f'<tbody>{body}</tbody></table></div></details>')
 
