@@ -68,18 +68,18 @@ def _sentence(ref: claim_ref) -> str:
     return re.sub(r"\s+([,.;:)])", r"\1", sentence)  # no gap where the tick stood
 
 
-def _shows_nothing(node) -> bool:
-    return not node.astext().strip() and not any(node.findall(nodes.image))
-
-
 def _drop(node) -> None:
     """A record, once read, leaves the page (each was a hidden span of about 300 bytes, some 25 KB
-    of a chapter page), and so does the cell output it leaves empty."""
+    of a chapter page), and so does the cell output it leaves empty. The record's mime bundle goes
+    whole: its other members (the text/plain form) are the same record for other formats."""
+    bundle = node.parent
+    while isinstance(bundle, nodes.container) and bundle.get("nb_element") != "mime_bundle":
+        bundle = bundle.parent  # mime_bundle > container (one per mime type) > raw
+    if isinstance(bundle, nodes.container):
+        node = bundle
     parent = node.parent
     parent.remove(node)
-    # A cell's output may still hold glue records, which draw nothing: an output with nothing left
-    # to show goes too, not only one with no children.
-    while isinstance(parent, nodes.container) and _shows_nothing(parent) and parent.get("nb_element") in (
+    while isinstance(parent, nodes.container) and not parent.children and parent.get("nb_element") in (
             "mime_bundle", "cell_code_output") and parent.parent is not None:
         node, parent = parent, parent.parent
         parent.remove(node)
