@@ -188,7 +188,7 @@ def resolve(app, doctree, fromdoc: str) -> None:
     for n, ref in enumerate(list(doctree.findall(claim_ref)), start=1):
         uri = _link(app, fromdoc, ref["claim_id"])
         link = (f'<a class="fp-claim" id="claimref-{html.escape(ref["claim_id"])}-{n}" href="{html.escape(uri)}" '
-                'title="Checked against the data: see the claims ledger">'
+                'title="Checked against the data (claims ledger)">'
                 # A screen reader says "checked claim"; the id is in the link's address.
                 '<span aria-hidden="true">\u2713</span><span class="visually-hidden">(checked claim)</span></a>')
         ref.replace_self(nodes.raw("", link, format="html"))
