@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -35,6 +36,19 @@ def bundle_name() -> str:
     return f"vega-bundle-{vlc.get_vega_version()}-{vlc.get_vegalite_versions()[-1]}-{vlc.get_vega_embed_version()}.js"
 
 
+def made_once(name: str, make) -> bytes:
+    """The bundle depends only on the installed vl-convert (its versions name the file), so it is
+    made once per environment, as fourpillars/fonts.py makes the fonts, and a clean build copies it."""
+    import sys
+    path = Path(sys.prefix) / "share" / "fourpillars-vega" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(make())
+        partial.replace(path)
+    return path.read_bytes()
+
+
 def write_bundle(app) -> None:
     """Write the bundle unless the file holds exactly what was last written: a torn or edited
     copy is replaced. (Making the bundle takes vl-convert ~5 s, so the digest of what was
@@ -46,7 +60,7 @@ def write_bundle(app) -> None:
     digest = lambda data: hashlib.sha256(data).hexdigest()
     if target.exists() and record.exists() and digest(target.read_bytes()) == record.read_text():
         return
-    data = ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8")
+    data = made_once(bundle_name(), lambda: ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8"))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(data)
@@ -99,7 +113,7 @@ def export_png(svg_path: Path, png_path: Path) -> None:
 
 def pool(app) -> ProcessPoolExecutor:
     """Two worker processes for vl-convert's work (it holds the GIL): the phone and tablet layouts
-    of each figure, started as soon as its page is read, and the PNG downloads."""
+    of each figure and its PNG download, started as soon as its notebook has run or its page is read."""
     if not hasattr(app, "fp_pool"):
         app.fp_pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
         app.fp_jobs, app.fp_layouts = [], {}
@@ -111,23 +125,54 @@ def start_png(app, name: str, svg_path: Path, png_path: Path) -> None:
     app.fp_jobs.append((name, job))
 
 
+def start_drawing(app, text: str) -> None:
+    """Starts drawing, in the workers, the layouts and PNG of each figure in `text` not drawn yet;
+    the page is written with them later (layouts_of). A figure an earlier build drew is read
+    from its files then, and needs no worker."""
+    from fourpillars.layout import all_cached
+    for match in FIGURE_RE.finditer(text):
+        key = (match["name"], match["spec"])
+        exported = (Path(app.outdir) / "figures" / f"{match['name']}.png").exists()
+        if key not in getattr(app, "fp_layouts", {}) and not (all_cached(match["spec"]) and exported):
+            app.fp_layouts[key] = pool(app).submit(drawings_of, match["spec"], True)
+
+
 def start_layouts(app, doctree) -> None:
-    """As soon as a page is read, its figures' layouts are drawn in the workers, while Sphinx
-    goes on reading; the page is written with them later (layouts_of)."""
+    """As soon as a page is read, its figures' layouts are drawn, while Sphinx goes on reading."""
     if app.builder.format != "html":
         return
     for node in doctree.findall(nodes.raw):
-        text = node.astext()
-        if "fp-figure" in text:
-            for match in FIGURE_RE.finditer(text):
-                key = (match["name"], match["spec"])
-                if key not in getattr(app, "fp_layouts", {}):
-                    app.fp_layouts[key] = pool(app).submit(drawings_of, match["spec"])
+        if "fp-figure" in (text := node.astext()):
+            start_drawing(app, text)
 
 
-def drawings_of(spec_text: str) -> dict:
+def start_layouts_early(app, nb) -> None:
+    """A notebook just executed ahead of reading (_ext/fourpillars_speed.py): its figures are
+    drawn while the other notebooks run, rather than once Sphinx reads its page."""
+    if app.builder.format != "html":
+        return
+    for text in figure_outputs(nb):
+        start_drawing(app, text)
+
+
+def figure_outputs(nb):
+    """The HTML outputs of a notebook that hold figures."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for mime, text in output.get("data", {}).items():
+                if mime.endswith("text/html") and "fp-figure" in text:
+                    yield text
+
+
+def drawings_of(spec_text: str, png: bool = False) -> dict:
+    """A figure's layouts (fourpillars.layout.drawings) and, if asked, its PNG download, drawn in
+    the same worker so that it is ready when the page is written."""
+    from fourpillars import render
     from fourpillars.layout import drawings
-    return drawings(spec_text)
+    drawn = drawings(spec_text)
+    if png:
+        drawn["png"] = render.png(drawn["svg"]["L"], scale=2)
+    return drawn
 
 
 def layouts_of(app, match: re.Match) -> dict:
@@ -163,8 +208,14 @@ def export(app, match: re.Match, drawn: dict) -> dict:
     for variant, svg in drawn["svg"].items():
         path = folder / (f"{name}.svg" if variant == "L" else f"{name}.{variant}.svg")
         changed = write_if_changed(path, svg)
-        if variant == "L" and (changed or not (folder / f"{name}.png").exists()):
-            start_png(app, name, path, folder / f"{name}.png")
+        png = folder / f"{name}.png"
+        if variant == "L" and (changed or not png.exists()):
+            if "png" in drawn:  # drawn with the layouts
+                partial = png.with_suffix(".png.partial")  # whole or not at all
+                partial.write_bytes(drawn["png"])
+                partial.replace(png)
+            else:
+                start_png(app, name, path, png)
         sizes[variant] = tuple(round(x) for x in svg_size(svg))
     write_if_changed(folder / f"{name}.csv", rows_csv(spec, match["rows"]))
     write_if_changed(folder / f"{name}.vl.json", json.dumps(spec, sort_keys=True, indent=1, ensure_ascii=False))
@@ -328,6 +379,8 @@ def setup(app):
     app.connect("builder-inited", on_builder_inited)
     app.connect("env-get-outdated", unexported)
     app.connect("doctree-read", start_layouts)
+    app.add_event("fourpillars-executed")  # emitted by _ext/fourpillars_speed.py
+    app.connect("fourpillars-executed", start_layouts_early)
     app.connect("doctree-resolved", process_figures)
     app.connect("html-page-context", on_page, priority=900)
     app.connect("build-finished", finish_exports)

@@ -28,7 +28,9 @@ from pathlib import Path
 from . import render
 from .data import ROOT
 
-CACHE = ROOT / "_build" / ".fp-layout"
+# Drawings already made, kept beside the build they were made for. A build into another folder
+# (the benchmark's copies of the book) names its own, so that its clean build starts with none.
+CACHE = Path(os.environ.get("FOURPILLARS_LAYOUT_CACHE") or ROOT / "_build" / ".fp-layout")
 
 # name: (layout, design width in px, the CSS media query that shows it). _ext/static/fourpillars.css
 # repeats the widths (max 1.3x) and the breakpoints; tests/test_layout.py checks that they agree.
@@ -313,8 +315,17 @@ def _panels(spec: dict) -> list[dict]:
     return [v for key in ("hconcat", "vconcat", "concat") for v in spec.get(key, [])]
 
 
+_DRAWN: dict[str, str] = {}  # the last drawings made in this process, by their spec as written
+
+
 def _draw(spec: dict) -> tuple[str, float]:
-    out = render.svg(spec)
+    """Fitting a layout can try the very same spec twice (about one drawing in ten): drawn once."""
+    key = json.dumps(spec)
+    if key not in _DRAWN:
+        _DRAWN[key] = render.svg(spec)
+        if len(_DRAWN) > 64:
+            del _DRAWN[next(iter(_DRAWN))]
+    out = _DRAWN[key]
     return out, render.svg_size(out)[0]
 
 
@@ -366,12 +377,22 @@ def _code_key() -> str:
     return hashlib.sha256(code + importlib.metadata.version("vl-convert-python").encode()).hexdigest()
 
 
+def _cached(spec: dict, name: str) -> Path:
+    key = hashlib.sha256(json.dumps([spec, name, _code_key()], sort_keys=True).encode()).hexdigest()
+    return CACHE / f"{key}.json"
+
+
+def all_cached(spec_json: str) -> bool:
+    """Whether every variant of this figure is already drawn (then `drawings` only reads files)."""
+    spec = json.loads(spec_json)
+    return all(_cached(spec, v).exists() for v in VARIANTS)
+
+
 def variant(spec: dict, name: str) -> tuple[dict, str]:
     """The spec of one variant and its drawing (SVG), fitted to the variant's width. Drawing and
     fitting take a few vl-convert renders, so results are kept in _build/.fp-layout, keyed by the
     spec, the variant and the code that draws them (`make notebooks` then `make book` draws once)."""
-    key = hashlib.sha256(json.dumps([spec, name, _code_key()], sort_keys=True).encode()).hexdigest()
-    cached = CACHE / f"{key}.json"
+    cached = _cached(spec, name)
     if cached.exists():
         hit = json.loads(cached.read_text(encoding="utf-8"))
         return hit["spec"], hit["svg"]
