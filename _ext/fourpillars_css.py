@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from buildcache import remembered
 from fourpillars_icons import ICON_CLASS
 
 TRIMMED = ["_static/styles/pydata-sphinx-theme.css", "_static/styles/sphinx-book-theme.css", "_static/mystnb.*.css"]
@@ -85,9 +86,12 @@ def on_build_finished(app, exception) -> None:
         return
     outdir = Path(app.outdir)
     used = used_names(outdir)
+    names = "\n".join(sorted(used)).encode()
     for pattern in TRIMMED:
         for path in sorted(outdir.glob(pattern)):
-            path.write_text(trim(path.read_text(encoding="utf-8"), used), encoding="utf-8")
+            css = path.read_bytes()
+            path.write_bytes(remembered(app, "css", css + b"\0" + names,
+                                        lambda: trim(css.decode("utf-8"), used).encode("utf-8")))
             stale_map = path.with_name(path.name + ".map")  # points into the untrimmed file
             if stale_map.exists():
                 stale_map.unlink()

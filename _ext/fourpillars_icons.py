@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from buildcache import remembered
+
 ICON_CLASS = re.compile(r"\bfa-[a-z0-9-]+")
 # One icon rule as the theme writes it: `.fa-a:before,.fa-b:before{content:"\f015"}`.
 ICON_RULE = re.compile(r'(?:\.fa-[a-z0-9-]+:{1,2}before,?)+\{content:"[^"]*"\}')
@@ -39,7 +41,8 @@ def glyphs(css: str) -> set[int]:
     return {c for c in escaped | set(map(ord, css)) if c in PRIVATE_USE}
 
 
-def subset_font(path: Path, codepoints: set[int]) -> None:
+def subset_font(path: Path, codepoints: set[int]) -> bytes:
+    """The font at `path` cut down to `codepoints` (written back to `path`, and returned)."""
     from fontTools import subset
     options = subset.Options()
     options.flavor = "woff2"
@@ -48,6 +51,7 @@ def subset_font(path: Path, codepoints: set[int]) -> None:
     subsetter.populate(unicodes=sorted(codepoints))
     subsetter.subset(font)
     subset.save_font(font, str(path), options)
+    return path.read_bytes()
 
 
 def on_build_finished(app, exception) -> None:
@@ -60,8 +64,11 @@ def on_build_finished(app, exception) -> None:
     css = trim_rules(theme_css.read_text(encoding="utf-8"), used_classes(outdir))
     theme_css.write_text(css, encoding="utf-8")
     all_css = "".join(p.read_text(encoding="utf-8") for p in (outdir / "_static").rglob("*.css"))
+    codepoints = glyphs(all_css)
     for font in sorted((outdir / FONTS).glob("*.woff2")):
-        subset_font(font, glyphs(all_css))
+        original = font.read_bytes()
+        font.write_bytes(remembered(app, "icon-font", original + repr(sorted(codepoints)).encode(),
+                                    lambda: subset_font(font, codepoints)))
 
 
 def setup(app):
