@@ -4,16 +4,19 @@ A fresh Python kernel spends about 2.5 s of CPU before a notebook's first line r
 starting ipykernel and importing pandas, altair (whose jsonschema builds some 40 grammars)
 and the book's package. The build's notebooks all start with the same imports, so a
 "zygote" process imports them once and each kernel is a fork of it: the same interpreter,
-the same modules, the same environment, nothing executed that a notebook would not execute
-itself, and each notebook still gets a kernel of its own, started fresh for it.
+the same modules (one optional import left out, see `serve`), the kernel's own directory,
+environment and import path, and each notebook still gets a kernel of its own, started fresh
+for it. tests/test_forkkernel.py compares a forked kernel's outputs with a fresh one's, and
+`make bench` compares the whole book with the stock build's, file by file.
 
 Two roles, one file:
 
 - `serve` (the zygote): imports the modules, then waits on a Unix socket. For each
   request it forks; the child becomes the kernel (ipykernel, started as
   `python -m ipykernel_launcher` would start it, in the requester's directory and
-  environment). The zygote stays single-threaded, so forking it is safe (no lock held by
-  another thread), and it exits when the build that started it closes its stdin.
+  environment). The zygote starts no thread of its own, so no lock can be held at the fork
+  (numpy's OpenBLAS starts its pool on import and resets it in a forked child itself), and
+  it exits when the build that started it closes its stdin.
 - `connect` (the kernel process jupyter_client sees): a small process run by the kernel
   manager in place of `python -m ipykernel_launcher`. It asks the zygote for a kernel,
   passes signals on to it (interrupts, termination) and exits when the kernel does, so the
@@ -30,6 +33,7 @@ import os
 import signal
 import socket
 import sys
+
 
 def _read_line(conn: socket.socket) -> bytes:
     data = b""

@@ -121,6 +121,23 @@ def page_metrics(html_dir: Path, rel: str) -> dict:
     return {"charts": charts, **runs[1]}
 
 
+# Files that differ between two builds of the same book for a reason: the status page reports
+# each notebook's run time, and .buildinfo holds a digest of the configuration (the stock build's
+# omits the speed extension).
+DIFFERENT_BY_DESIGN = {"book/status.html", ".buildinfo"}
+
+
+def same_pages(ours: Path, stock: Path) -> None:
+    """The book's build must give what the stock build gives: every file the same."""
+    files = lambda root: {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    names = files(ours) | files(stock)
+    differ = sorted(n for n in names - DIFFERENT_BY_DESIGN
+                    if not ((ours / n).is_file() and (stock / n).is_file()
+                            and (ours / n).read_bytes() == (stock / n).read_bytes()))
+    if differ:
+        raise SystemExit(f"the book's build and the stock build differ in {len(differ)} files: {differ[:10]}")
+
+
 LIVE_MS = 1000  # the promise: every chart live within this long of being on screen in a loaded page
 
 
@@ -152,7 +169,7 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rebuild = min(timed(builds[-1]) for _ in range(RUNS))
     edit_rebuild = edited_rebuild(book, builds[-1], timed, RUNS)
-    stock = stock_build(ROOT, build, timed, RUNS)
+    stock = stock_build(ROOT, build, timed, RUNS, lambda html: same_pages(outs[0] / "_build" / "html", html))  # outs[0]: not edited
     for extra in outs[:-1]:
         shutil.rmtree(extra)
     out = outs[-1]

@@ -53,11 +53,15 @@ def edit_one_chapter(book: Path, n: int) -> None:
 
 
 def stock_build(root: Path, build: Callable[[Path, Path], list[str]], timed: Callable[[list[str]], float],
-                runs: int) -> float:
-    """Seconds for a clean stock build of the book (the fastest of `runs`, each into a fresh folder)."""
+                runs: int, compare: Callable[[Path], None]) -> float:
+    """Seconds for a clean stock build of the book (the fastest of `runs`, each into a fresh folder).
+    `compare` is given the last build's HTML folder before it is removed."""
     book = stock_copy(root)
     try:
-        return min(timed(build(book, Path(tempfile.mkdtemp(dir=book.parent)))) for _ in range(runs))
+        outs = [Path(tempfile.mkdtemp(dir=book.parent)) for _ in range(runs)]
+        seconds = min(timed(build(book, out)) for out in outs)
+        compare(outs[-1] / "_build" / "html")
+        return seconds
     finally:
         shutil.rmtree(book.parent)
 
