@@ -53,8 +53,9 @@ def build(book: Path | str, out: Path) -> list[str]:
 def timed(cmd: list[str]) -> float:
     """Seconds for one build. The figures' drawings are cached inside the output folder, as
     `make book` keeps them in _build/: a clean build into a new folder draws every figure."""
-    out = Path(cmd[cmd.index("--path-output") + 1])
-    env = {**os.environ, "FOURPILLARS_LAYOUT_CACHE": str(out / "_build" / ".fp-layout")}
+    env = dict(os.environ)
+    if "--path-output" in cmd:  # a build (nbval is timed too)
+        env["FOURPILLARS_LAYOUT_CACHE"] = str(Path(cmd[cmd.index("--path-output") + 1]) / "_build" / ".fp-layout")
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -170,6 +171,8 @@ def main() -> None:
     rebuild = min(timed(builds[-1]) for _ in range(RUNS))
     edit_rebuild = edited_rebuild(book, builds[-1], timed, RUNS)
     stock = stock_build(ROOT, build, timed, RUNS, lambda html: same_pages(outs[0] / "_build" / "html", html))  # outs[0]: not edited
+    print(f"builds: floor {floor:.1f} s, stock {stock:.1f} s, clean {clean:.1f} s ({clean / stock:.2f}x stock), "
+          f"edited {edit_rebuild:.1f} s ({100 * edit_rebuild / clean:.0f}% of clean), no change {rebuild:.1f} s", flush=True)
     for extra in outs[:-1]:
         shutil.rmtree(extra)
     out = outs[-1]
