@@ -101,8 +101,6 @@ def stale_notebooks(cache, env, docnames) -> list[tuple[Path, nbformat.NotebookN
     return sorted(stale.values(), key=lambda item: -item[0].stat().st_size)
 
 
-
-
 def stop_zygote(app, exception=None) -> None:
     if getattr(app, "fp_zygote", None) is not None:
         app.fp_zygote.close()
