@@ -9,18 +9,11 @@ never meets an output of the old code.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Callable
 
+from fourpillars.files import kept
+
 
 def remembered(app, step: str, inputs: bytes, make: Callable[[], bytes]) -> bytes:
-    path = Path(app.doctreedir) / "fp-cache" / step / hashlib.sha256(inputs).hexdigest()
-    if path.exists():
-        return path.read_bytes()
-    data = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")  # whole or not at all
-    partial.write_bytes(data)
-    partial.replace(path)
-    return data
+    return kept(Path(app.doctreedir) / "fp-cache" / step / hashlib.sha256(inputs).hexdigest(), make)

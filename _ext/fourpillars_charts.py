@@ -14,8 +14,8 @@ import csv
 import io
 import json
 import multiprocessing
-import os
 import re
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from docutils import nodes
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from fourpillars.files import kept, write_whole
 from fourpillars_cite import figure_citation_html, rel, source_doc
 
 logger = logging.getLogger(__name__)
@@ -36,19 +37,6 @@ def bundle_name() -> str:
     return f"vega-bundle-{vlc.get_vega_version()}-{vlc.get_vegalite_versions()[-1]}-{vlc.get_vega_embed_version()}.js"
 
 
-def made_once(name: str, make) -> bytes:
-    """The bundle depends only on the installed vl-convert (its versions name the file), so it is
-    made once per environment, as fourpillars/fonts.py makes the fonts, and a clean build copies it."""
-    import sys
-    path = Path(sys.prefix) / "share" / "fourpillars-vega" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_bytes(make())
-        partial.replace(path)
-    return path.read_bytes()
-
-
 def write_bundle(app) -> None:
     """Write the bundle unless the file holds exactly what was last written: a torn or edited
     copy is replaced. (Making the bundle takes vl-convert ~5 s, so the digest of what was
@@ -60,11 +48,11 @@ def write_bundle(app) -> None:
     digest = lambda data: hashlib.sha256(data).hexdigest()
     if target.exists() and record.exists() and digest(target.read_bytes()) == record.read_text():
         return
-    data = made_once(bundle_name(), lambda: ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(data)
-    partial.replace(target)  # a killed build leaves the old file or the new one, never half of one
+    # The bundle depends only on the installed vl-convert (its versions name the file), so it is
+    # made once per environment, as fourpillars/fonts.py makes the fonts, and a clean build copies it.
+    data = kept(Path(sys.prefix) / "share" / "fourpillars-vega" / bundle_name(),
+                lambda: ("(function () {\n" + vlc.javascript_bundle() + "\n})();\n").encode("utf-8"))
+    write_whole(target, data)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(digest(data))
 
@@ -106,9 +94,7 @@ def write_if_changed(path: Path, text: str) -> bool:
 def export_png(svg_path: Path, png_path: Path) -> None:
     """The PNG download, rasterised from the wide drawing (vl-convert, in a worker process)."""
     from fourpillars import render
-    partial = png_path.with_suffix(".png.partial")  # whole or not at all: a killed build leaves no torn PNG
-    partial.write_bytes(render.png(svg_path.read_text(encoding="utf-8"), scale=2))
-    partial.replace(png_path)
+    write_whole(png_path, render.png(svg_path.read_text(encoding="utf-8"), scale=2))  # a killed build leaves no torn PNG
 
 
 def pool(app) -> ProcessPoolExecutor:
@@ -211,9 +197,7 @@ def export(app, match: re.Match, drawn: dict) -> dict:
         png = folder / f"{name}.png"
         if variant == "L" and (changed or not png.exists()):
             if "png" in drawn:  # drawn with the layouts
-                partial = png.with_suffix(".png.partial")  # whole or not at all
-                partial.write_bytes(drawn["png"])
-                partial.replace(png)
+                write_whole(png, drawn["png"])
             else:
                 start_png(app, name, path, png)
         sizes[variant] = tuple(round(x) for x in svg_size(svg))

@@ -44,6 +44,8 @@ from jupyter_cache.executors.utils import single_nb_execution
 from jupyter_client import AsyncKernelManager
 from sphinx.util import logging
 
+from fourpillars.files import write_whole
+
 logger = logging.getLogger(__name__)
 FORKKERNEL = str(Path(__file__).with_name("forkkernel.py"))
 # What the book's notebooks import (their first cells), imported once in the warm process.
@@ -170,10 +172,7 @@ def load_formatted(app) -> None:
 def save_formatted(app, exception) -> None:
     if exception is None and getattr(app, "fp_formatted_used", None):
         kept = {k: app.fp_formatted[k] for k in app.fp_formatted_used}  # only what this build used
-        path = Path(app.doctreedir) / FORMATTED_FILE
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(pickle.dumps(kept))
-        partial.replace(path)
+        write_whole(Path(app.doctreedir) / FORMATTED_FILE, pickle.dumps(kept))
 
 
 def setup(app):

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from .files import write_whole
 
 FAMILY = "Four Pillars Sans"
 # On screen the browser falls back to the rest of the stack only until the web font arrives.
@@ -78,11 +79,7 @@ def _write(path: Path, font, flavor: str | None = None) -> None:
     font.flavor = flavor
     buffer = io.BytesIO()
     font.save(buffer)
-    # Written whole, then moved into place: two processes making the fonts at once both
-    # leave a complete file.
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_bytes(buffer.getvalue())
-    partial.replace(path)
+    write_whole(path, buffer.getvalue())  # two processes making the fonts at once both leave a whole file
 
 
 @lru_cache(maxsize=None)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from . import render
 from .data import ROOT
+from .files import write_whole
 
 # Drawings already made, kept beside the build they were made for. A build into another folder
 # (the benchmark's copies of the book) names its own, so that its clean build starts with none.
@@ -397,10 +398,7 @@ def variant(spec: dict, name: str) -> tuple[dict, str]:
         hit = json.loads(cached.read_text(encoding="utf-8"))
         return hit["spec"], hit["svg"]
     fitted, out = _variant(spec, name)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"spec": fitted, "svg": out}, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(cached)
+    write_whole(cached, json.dumps({"spec": fitted, "svg": out}, ensure_ascii=False).encode("utf-8"))
     return fitted, out
 
 
