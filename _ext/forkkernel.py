@@ -28,6 +28,7 @@ notebook instead.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -86,6 +87,9 @@ def serve(path: str, preload: list[str]) -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
     for name in preload:
         __import__(name)
+    # What is imported now lives as long as every kernel: frozen, the garbage collector of each
+    # kernel forked from here never walks it again (and does not touch, so copy, its pages).
+    gc.freeze()
     import selectors
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
