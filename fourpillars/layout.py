@@ -42,6 +42,8 @@ VARIANTS = {
     "M": ("narrow", 432, "screen and (min-width: 480px) and (max-width: 767.98px)"),
     "L": ("wide", 672, "(min-width: 768px)"),
 }
+# A layout fitted from another's result, drawn first (the narrow ones share their structure).
+FIT_FROM = {"M": "S"}
 MAX_SCALE = 1.3
 MIN_FONT = 11
 COMPOUND = ("facet", "hconcat", "vconcat", "concat", "repeat")
@@ -330,9 +332,11 @@ def _draw(spec: dict) -> tuple[str, float]:
     return out, render.svg_size(out)[0]
 
 
-def _fit(spec: dict, width: int) -> tuple[dict, str, float]:
+def _fit(spec: dict, width: int, start: dict | None = None) -> tuple[dict, str, float]:
     """Size the view (or each panel) so the whole drawing, axes, legends and labels included, is
-    `width` wide: a few drawings, each correcting the last by what it measured."""
+    `width` wide: a few drawings, each correcting the last by what it measured. `start`, the
+    fitted spec of the same figure at another width in the same layout, tells the first
+    drawing how much room its axes and legends take, so that it usually fits at once."""
     spec = copy.deepcopy(spec)
     if not any(k in spec for k in COMPOUND):
         spec["width"] = width
@@ -345,26 +349,47 @@ def _fit(spec: dict, width: int) -> tuple[dict, str, float]:
             out, actual = _draw(spec)
         return spec, out, actual
     columns, panels = _columns(spec), _panels(spec)
-    guess = max(60, (width - 90) / columns - 20)
-    for p in panels:
-        if not isinstance(p.get("width"), (int, float)):
-            p["width"] = guess
+    # Any width in [low, width] will do: aim at the middle, so a drawing that comes out a pixel
+    # wider or narrower than predicted (a label's edge moving with the scale) still fits.
+    low = width - 2 * columns - 2
+    aim = (low + width) / 2
+    earlier = _start_widths(start, columns, len(panels))
+    if earlier:
+        widths, drawn = earlier
+        for p, w in zip(panels, widths):
+            p["width"] = max(40, round(w + (aim - drawn) / columns))
+    else:
+        guess = max(60, (width - 90) / columns - 20)
+        for p in panels:
+            if not isinstance(p.get("width"), (int, float)):
+                p["width"] = guess
     out, actual = _draw(spec)
     nudge = 1
     for _ in range(6):
-        if width - 2 * columns - 2 <= actual <= width or (actual <= width and all(p["width"] <= 60 for p in panels)):
+        if low <= actual <= width or (actual <= width and all(p["width"] <= 60 for p in panels)):
             break
         # rounded down, so never past the width; a step too small to move the drawing grows
-        step = math.floor((width - actual) / columns) * nudge
+        step = math.floor((aim - actual) / columns) * nudge
         for p in panels:
             p["width"] = max(40, round(p["width"] + step))
         before = actual
         out, actual = _draw(spec)
         if actual == before:
-            if nudge > 8:  # something other than the panels sets the width
+            if nudge > 8 or abs(step) >= 4:  # something other than the panels sets the width
                 break
             nudge *= 3
     return spec, out, actual
+
+
+def _start_widths(start: dict | None, columns: int, n: int) -> tuple[list[float], float] | None:
+    """The panel widths of an earlier fit of the same figure and the width it was drawn at, if
+    its panels are laid out as this one's."""
+    if not start or _columns(start["spec"]) != columns:
+        return None
+    widths = [p.get("width") for p in _panels(start["spec"])]
+    if len(widths) != n or not all(isinstance(w, (int, float)) for w in widths):
+        return None
+    return widths, start["width"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -440,6 +465,11 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
         _stack_legends(base)
     if own:
         _merge(base, own)
+    # The tablet layout starts from the phone layout's fit (the same layout, a wider width).
+    start = None
+    if name in FIT_FROM:
+        fitted, out = variant(spec, FIT_FROM[name])
+        start = {"spec": fitted, "width": render.svg_size(out)[0]}
     best = None
     # Labels wrapped for the width first; if the drawing is still too wide, legends stacked, then in
     # one column, then the legends' labels wrapped tighter (a top legend starts right of the y-axis
@@ -453,7 +483,7 @@ def _variant(spec: dict, name: str) -> tuple[dict, str]:
         for squeeze in squeezes:
             if squeeze:
                 squeeze(wrapped)
-            fitted, out, actual = _fit(wrapped, width)
+            fitted, out, actual = _fit(wrapped, width, start)
             if best is None or actual < best[2]:
                 best = (fitted, out, actual)
             if actual <= width:
