@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,41 @@ def test_data_tables_are_reached_by_keyboard(built, server, browser):
     page.close()
     assert wanted and reached == wanted, f"Tab reached {reached}, expected {wanted}"
     assert opened, "Enter on a data table's summary does not open it"
+
+
+
+def committed_spec(notebook: str, name: str) -> dict:
+    """A figure's spec as its notebook's committed output holds it (what the build draws from)."""
+    import nbformat
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from fourpillars_charts import FIGURE_RE, figure_outputs
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    return next(json.loads(m["spec"]) for text in figure_outputs(nb) for m in FIGURE_RE.finditer(text) if m["name"] == name)
+
+
+def test_a_layout_comes_out_the_same_whatever_was_drawn_before(tmp_path, monkeypatch):
+    """The tablet layout is fitted from the phone layout's result. Drawn with nothing cached, after
+    the phone layout, or from a cache that holds only the phone layout (a build killed between the
+    two), it is the same drawing: a rebuild never makes a page a clean build would not. (For this
+    figure the phone layout's result does change how the tablet layout is fitted.)"""
+    from fourpillars import layout
+    spec = committed_spec("01-united-states.ipynb", "fig-us-exercises")
+
+    def fresh(name):
+        monkeypatch.setattr(layout, "CACHE", tmp_path / name)
+        layout._DRAWN.clear()
+
+    fresh("after-phone")
+    phone = layout.variant(spec, "S")
+    after_phone = layout.variant(spec, "M")
+    fresh("alone")
+    alone = layout.variant(spec, "M")
+    (tmp_path / "phone-only").mkdir()
+    for cached in (tmp_path / "after-phone").iterdir():  # the phone layout's entry, not the tablet's
+        if json.loads(cached.read_text(encoding="utf-8"))["spec"] == phone[0]:
+            (tmp_path / "phone-only" / cached.name).write_bytes(cached.read_bytes())
+    fresh("phone-only")
+    assert len(list((tmp_path / "phone-only").iterdir())) == 1
+    from_phone_only = layout.variant(spec, "M")
+    assert after_phone == alone == from_phone_only
+    assert 432 - 4 <= float(re.search(r'width="([\d.]+)"', alone[1]).group(1)) <= 432
