@@ -3,8 +3,9 @@
 - The stock build: the same book built the way jupyter-book 1.x builds it out of the box,
   that is by the `jupyter-book` command (not the book's _ext/book_build.py) and without the
   book's speed extension (_ext/fourpillars_speed.py: notebooks executed ahead of time, two at
-  a time, and pybtex's plug-in look-up cached). myst-nb then executes the notebooks one after
-  another as Sphinx reads them. Everything else the book needs to build (its other
+  a time, in forked kernels; pybtex's plug-in look-up and formatting kept; each {numref} target
+  page unpickled once; a slower-paced garbage collector). myst-nb then executes the notebooks
+  one after another as Sphinx reads them. Everything else the book needs to build (its other
   extensions, the strict flags, the same pinned packages) stays.
 - An edit to one chapter: one code cell of a chapter changed, as an author changing a chart
   would, so that the rebuild executes that notebook again and rewrites its page.
